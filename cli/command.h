@@ -1,0 +1,61 @@
+// The command table of `uxl` and what every command needs: xl's global options, its help
+// layout, and its exit-code conventions (reference/xl-compat.md §6.1).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uxl::cli {
+
+// xl's global options ("+vftTN"), which must come before the command.
+struct GlobalOptions {
+    std::string program = "uxl";  // argv[0]'s basename, so `xl` as a link says "xl"
+    int verbose = 0;
+    bool dry_run = false;  // -N
+    bool force = false;    // -f
+    bool progress_cr = false;  // -t
+    bool timestamps = false;   // -T
+};
+
+// xl's exit codes.
+constexpr int k_exit_success = 0;
+constexpr int k_exit_failure = 1;
+constexpr int k_exit_usage = 2;
+
+struct Command;
+using CommandMain = int (*)(const GlobalOptions& globals, const Command& self,
+                            const std::vector<std::string>& args);
+
+struct Command {
+    std::string_view name;
+    CommandMain main;
+    bool modifies;      // accepts -f (shown in the usage line)
+    bool can_dryrun;    // accepts -N
+    std::string_view help;     // one line, without the final period
+    std::string_view usage;    // the arguments part of the usage line
+    std::string_view options;  // the options block (may be empty)
+};
+
+const std::vector<Command>& command_table();
+
+// xl's lookup: an exact name wins, otherwise a unique prefix. nullptr when none or ambiguous.
+const Command* find_command(std::string_view name);
+
+// "Usage: uxl [-vtT] create <ConfigFile> [options] [vars]\n\n<help>.\n\nOptions:\n\n..." to stdout.
+void print_command_help(const GlobalOptions& globals, const Command& command);
+
+// "Usage uxl [-vfNtT] <subcommand> [args]\n\nuxl full list of subcommands:\n\n ..." to stdout.
+void print_full_help(const GlobalOptions& globals);
+
+// "'uxl create' requires at least 1 argument.\n\n" then the command's help; returns 2.
+int requires_arguments(const GlobalOptions& globals, const Command& command, int count);
+
+// Command entry points, one file per group.
+int main_create(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_block_attach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_network_attach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_check(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_help(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+
+}  // namespace uxl::cli
