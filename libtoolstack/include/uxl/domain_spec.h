@@ -58,12 +58,24 @@ struct DomainSpec {
     // Build info (libxl b_info).
     int max_vcpus = 1;      // maxvcpus (defaults to vcpus)
     int vcpus = 1;          // vcpus online at start (avail_vcpus)
-    std::vector<std::vector<int>> vcpu_hard_affinity;  // `cpus`: per-vCPU CPU lists; empty = no pinning
+    // The same counts as xl's b_info holds them before libxl fills in its defaults, which
+    // is what the libxl JSON shows: 0 means "not given". xl sets max_vcpus from `maxvcpus`,
+    // else from `vcpus`, and avail_vcpus (bits 0 .. n-1) from `vcpus` only, so a config
+    // with neither key has neither field.
+    int libxl_max_vcpus = 0;
+    int libxl_avail_vcpus = 0;
+    // `cpus`: per-vCPU sets of host CPUs (see cpu_list.h); empty = no pinning. Like xl, one
+    // entry per vCPU up to max_vcpus: a string applies to every vCPU, a list to the first ones.
+    std::vector<std::vector<int>> vcpu_hard_affinity;
     std::vector<std::vector<int>> vcpu_soft_affinity;  // `cpus_soft`
+    // libxl's automatic NUMA placement; xl turns it off (false) when `cpus` is a list or
+    // `cpus_soft` is given. Empty: libxl decides.
+    std::optional<bool> numa_placement;
     std::optional<long> cpu_weight;  // sched weight
     std::optional<long> cap;         // sched cap
     std::optional<std::uint64_t> target_memkb;  // memory * 1024
     std::optional<std::uint64_t> max_memkb;     // maxmem * 1024
+    // Empty strings here mean "not given" (xl would keep a given "" and print it).
     std::string kernel;
     std::string ramdisk;
     std::string cmdline;  // the final command line: cmdline, or root=/extra combined as xl does
@@ -92,15 +104,32 @@ struct BuildOptions {
     std::string config_path;
     // Number of host CPUs, for `cpus = "all"` and range checks.
     int host_cpus = 1;
+    // The NUMA node of each host CPU, for `cpus = "node:N"`; empty: all CPUs on node 0.
+    std::vector<int> host_cpu_nodes;
+    // `xl create -i`: skip the check that each vCPU keeps at least one CPU to run on.
+    bool ignore_global_affinity_masks = false;
 };
 
-// Builds the domain from a parsed config. Warnings go to reader.diagnostics(); an Error
-// carries xl's message for the cases where xl exits (unknown on_* action, maxvcpus < vcpus,
-// a bad disk or vif rate, no name and no file, ...).
+// Builds the domain from a parsed config, reading the keys in the order xl's
+// parse_config_data() does, so that warnings come out in xl's order. Warnings go to
+// reader.diagnostics(); an Error carries xl's message for the cases where xl exits
+// (unknown on_* action, maxvcpus < vcpus, a bad disk or vif rate, no name and no file,
+// ...), and its context is "FILE:LINE" of the setting at fault when there is one.
+// May be called anywhere; the result does not refer to the config.
 Result<DomainSpec> build_domain_spec(ConfigReader& reader, const BuildOptions& options);
 
-// The libxl_domain_config JSON that `xl create -n` prints for this domain (yajl layout,
-// keys in libxl IDL order, defaults omitted), ending in "\n".
+// The libxl_domain_config object as `xl create -n` prints it for this domain (libxl's
+// JSON generator in yajl's beautified layout, keys in libxl IDL order, fields at their
+// default omitted), ending in "\n". Where uxl has something xl lacks (a backend other than
+// the default), one object `"uxl": {...}` follows the libxl keys. Pure.
 std::string domain_spec_to_libxl_yajl(const DomainSpec& spec);
+
+// The inverse, for the daemon's stored configs and the control protocol: reads what
+// domain_spec_to_libxl_yajl() writes (any JSON layout), and also libxl's own stored
+// configs and `xl list -l` elements ({"domid": N, "config": {...}}). Fields libxl leaves
+// out take libxl's defaults (so an absent on_reboot is "destroy"); unknown keys are
+// ignored, as libxl ignores them; a field of the wrong type or an unknown enum value is an
+// Errc::invalid_argument error naming the field. Never throws.
+Result<DomainSpec> domain_spec_from_libxl_json(std::string_view json);
 
 }  // namespace uxl
