@@ -587,6 +587,11 @@ private:
 
     // 8. ---------------------------------------------------------------------------------
 
+    static std::string plural(size_t n, const char* one, const char* many)
+    {
+        return std::to_string(n) + " " + (n == 1 ? one : many);
+    }
+
     // xm's `nics = N`: xl ignores it; xm padded `vif` with empty entries up to N, or
     // dropped every vif for N = 0, and warned that the option was deprecated.
     void read_nics()
@@ -600,8 +605,8 @@ private:
         if (*nics == 0) {
             m_spec.nics.clear();
             const std::string text = "`nics = 0' is deprecated (xm); as xm did, no vif is created" +
-                                     (have ? " and the " + std::to_string(have) +
-                                                 " vif entries are ignored"
+                                     (have ? " and the " + plural(have, "vif entry", "vif entries") +
+                                                 " ignored"
                                            : std::string());
             m_reader.warn(*setting, text, head + text);
             return;
@@ -609,7 +614,7 @@ private:
         const size_t want = static_cast<size_t>(std::min<long>(*nics, max_vcpus_supported));
         if (want <= have) {
             const std::string text = "`nics' is deprecated (xm) and has no effect: `vif' already "
-                                     "has " + std::to_string(have) + " entries";
+                                     "has " + plural(have, "entry", "entries");
             m_reader.warn(*setting, text, head + text);
             return;
         }
@@ -620,8 +625,8 @@ private:
         }
         const std::string text = "`nics = " + std::to_string(*nics) +
                                  "' is deprecated (xm); as xm did, " +
-                                 std::to_string(want - have) +
-                                 " empty vif entries were added: write vif = [ '', ... ] instead";
+                                 plural(want - have, "empty vif entry was", "empty vif entries were") +
+                                 " added: write vif = [ '', ... ] instead";
         m_reader.warn(*setting, text, head + text);
     }
 

@@ -25,6 +25,12 @@ struct GoldenCase {
     fs::path expected;  // the .out file
 };
 
+// Names the case in gtest's messages instead of dumping its bytes.
+void PrintTo(const GoldenCase& c, std::ostream* os)
+{
+    *os << c.name;
+}
+
 std::string normalize(std::string text, bool config_sets_uuid)
 {
     if (!config_sets_uuid) {

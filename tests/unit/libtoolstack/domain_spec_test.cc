@@ -441,7 +441,7 @@ TEST(DomainSpec, XmNicsZeroDropsEveryVif)
     EXPECT_TRUE(b.ok().nics.empty());
     EXPECT_EQ(b.xl_report(),
               "test.cfg:4: warning: `nics = 0' is deprecated (xm); as xm did, no vif is created "
-              "and the 1 vif entries are ignored\n");
+              "and the 1 vif entry ignored\n");
 }
 
 TEST(DomainSpec, XmNicsNotAboveTheVifCountOnlyWarns)
