@@ -7,6 +7,7 @@
 
 #include "uxl/config_check.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -43,10 +44,13 @@ int main_check(const GlobalOptions& globals, const Command& self, const std::vec
                      read_error.c_str());
         return k_exit_failure;
     }
-    if (!overrides.empty())
-        data += "\n" + overrides + "\n";
-
     CheckOptions options;
+    if (!overrides.empty()) {
+        // As create does: the overrides follow the file, after one blank line.
+        options.first_override_line = static_cast<int>(std::count(data.begin(), data.end(), '\n')) + 2;
+        data += "\n" + overrides + "\n";
+    }
+
     options.config_path = path;
     long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
     options.host_cpus = cpus > 0 ? static_cast<int>(cpus) : 1;

@@ -233,6 +233,14 @@ TEST(Check, UnknownKeyIsReportedWithASuggestionAndACaret)
     EXPECT_NE(r.out.find("    memroy = 64\n    ^~~~~~\n"), std::string::npos) << r.out;
 }
 
+TEST(Check, OverridesOnTheCommandLineAreNotDuplicates)
+{
+    TempDir dir;
+    std::string cfg = dir.write("ok.cfg", "name = \"ok\"\nkernel = \"/usr/bin/linux\"\nmemory = 64\n");
+    RunResult r = run_uxl({"check", cfg, "memory=128"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 TEST(Check, QuietPrintsNothing)
 {
     TempDir dir;
