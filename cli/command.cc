@@ -25,6 +25,74 @@ const std::vector<Command>& command_table()
          "-V, --vncviewer         Connect to the VNC display after the domain is created.\n"
          "-A, --vncviewer-autopass\n"
          "                        Pass VNC password to viewer via stdin."},
+        {"list", main_list, false, false,
+         "List information about all/some domains",
+         "[options] [Domain]\n",
+         "-l, --long              Output all VM details\n"
+         "-v, --verbose           Prints out UUIDs and security context\n"
+         "-Z, --context           Prints out security context\n"
+         "-c, --cpupool           Prints the cpupool the domain is in\n"
+         "-n, --numa              Prints out NUMA node affinity"},
+        {"destroy", main_destroy, true, false,
+         "Terminate a domain immediately",
+         "[options] <Domain>\n",
+         "-f                      Permit destroying domain 0, which will only succeed\n"
+         "                        when run from disaggregated toolstack domain with a\n"
+         "                        hardware domain distinct from domain 0."},
+        {"shutdown", main_shutdown, true, false,
+         "Issue a shutdown signal to a domain",
+         "[options] <-a|Domain>",
+         "-a, --all               Shutdown all guest domains.\n"
+         "-h                      Print this help.\n"
+         "-F                      Fallback to ACPI power event for HVM guests with\n"
+         "                        no PV drivers.\n"
+         "-w, --wait              Wait for guest(s) to shutdown.\n"},
+        {"reboot", main_reboot, true, false,
+         "Issue a reboot signal to a domain",
+         "[options] <-a|Domain>",
+         "-a, --all               Shutdown all guest domains.\n"
+         "-h                      Print this help.\n"
+         "-F                      Fallback to ACPI reset event for HVM guests with\n"
+         "                        no PV drivers.\n"
+         "-w, --wait              Wait for guest(s) to reboot.\n"},
+        {"pause", main_pause, true, false,
+         "Pause execution of a domain",
+         "<Domain>",
+         ""},
+        {"unpause", main_unpause, true, false,
+         "Unpause a paused domain",
+         "<Domain>",
+         ""},
+        {"console", main_console, false, false,
+         "Attach to domain's console",
+         "[options] <Domain>\n"
+         "-t <type>       console type, pv , serial or vuart\n"
+         "-n <number>     console number",
+         ""},
+        {"info", main_info, false, false,
+         "Get information about Xen host",
+         "-n, --numa         List host NUMA topology information",
+         ""},
+        {"domid", main_domid, false, false,
+         "Convert a domain name to domain id",
+         "<DomainName>",
+         ""},
+        {"domname", main_domname, false, false,
+         "Convert a domain id to domain name",
+         "<DomainId>",
+         ""},
+        {"rename", main_rename, true, false,
+         "Rename a domain",
+         "<Domain> <NewDomainName>",
+         ""},
+        {"sysrq", main_sysrq, true, false,
+         "Send a sysrq to a domain",
+         "<Domain> <letter>",
+         ""},
+        {"dmesg", main_dmesg, false, false,
+         "Read and/or clear dmesg buffer",
+         "[-c]",
+         "  -c                        Clear dmesg buffer as well as printing it"},
         {"network-attach", main_network_attach, true, true,
          "Create a new virtual network device",
          "<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] "
@@ -34,6 +102,10 @@ const std::vector<Command>& command_table()
         {"block-attach", main_block_attach, true, true,
          "Create a new virtual block device",
          "<Domain> <disk-spec-component(s)>...",
+         ""},
+        {"uptime", main_uptime, false, false,
+         "Print uptime for all/some domains",
+         "[-s] [Domain]",
          ""},
         {"check", main_check, false, false,
          "Check a domain config file and report every problem in it",

@@ -57,5 +57,23 @@ int main_block_attach(const GlobalOptions&, const Command&, const std::vector<st
 int main_network_attach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_check(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_help(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_destroy(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_shutdown(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_reboot(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_pause(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_unpause(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_console(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_info(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_domid(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_domname(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_rename(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_sysrq(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_dmesg(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_uptime(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+
+// Attaches the terminal (or stdin/stdout) to a domain's console until the daemon ends the
+// stream or the user types `escape`; returns the exit status. Used by `console` and `create -c`.
+int attach_console(const GlobalOptions& globals, const std::string& domain, unsigned char escape = 0x1d);
 
 }  // namespace uxl::cli

@@ -1,0 +1,304 @@
+// Domain lifecycle commands over the control protocol: shutdown, reboot, destroy, pause,
+// unpause, rename, sysrq, domid, domname. Messages and exit codes are xl's
+// (tools/xl/xl_vmcontrol.c, xl_misc.c, xl_info.c); where xl reports a libxl failure, the
+// daemon's own sentence is printed first, as libxl's log line would be.
+#include "command.h"
+#include "daemon_client.h"
+#include "list_format.h"
+#include "option_parser.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace uxl::cli {
+namespace {
+
+using protocol::DomainRequest;
+
+void print_daemon_error(const Error& error)
+{
+    if (!error.message.empty())
+        std::fprintf(stderr, "%s\n", error.message.c_str());
+}
+
+// Sends a request naming one domain and maps a daemon error to xl's "<what> failed (rc=N)".
+int simple_domain_call(const GlobalOptions& globals, DaemonClient& client,
+                       const protocol::Request& request, const char* what)
+{
+    auto reply = call_daemon(globals, client, request);
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "%s failed (rc=%d)\n", what, libxl_error_code(reply->error->code));
+        return k_exit_failure;
+    }
+    return k_exit_success;
+}
+
+// shutdown and reboot share everything but the words (xl: main_shutdown_or_reboot).
+int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
+                       const std::vector<std::string>& args, bool reboot)
+{
+    auto parsed = parse_options(globals, self, {
+        {"-a,--all", "all"}, {"-w,--wait", "wait"}, {"-F", "fallback"},
+    }, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    const ParsedOptions& opts = *parsed.options;
+    const bool all = opts.count("all") > 0;
+    const int wait = opts.count("wait");
+    if (opts.operands.empty() && !all) {
+        std::fprintf(stderr, "You must specify -a or a domain id.\n\n");
+        return k_exit_failure;
+    }
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+
+    std::vector<int> targets;
+    if (all) {
+        auto reply = call_daemon(globals, *client, protocol::ListRequest{});
+        if (!reply)
+            return k_exit_failure;
+        if (reply->error) {
+            print_daemon_error(*reply->error);
+            std::fprintf(stderr, "libxl_list_domain failed.\n");
+            return k_exit_failure;
+        }
+        for (const auto& d : reply->domains)
+            if (d.domid != 0)
+                targets.push_back(d.domid);
+    } else {
+        auto domain = find_domain(globals, *client, opts.operands.front());
+        if (!domain)
+            return k_exit_failure;
+        targets.push_back(domain->domid);
+    }
+
+    const char* what = reboot ? "reboot" : "shutdown";
+    for (int domid : targets) {
+        std::fprintf(stderr, reboot ? "Rebooting domain %u\n" : "Shutting down domain %u\n",
+                     static_cast<unsigned>(domid));
+        auto reply = call_daemon(globals, *client,
+                                 protocol::ShutdownRequest{std::to_string(domid), false, reboot});
+        if (!reply)
+            return k_exit_failure;
+        if (reply->error) {
+            print_daemon_error(*reply->error);
+            std::fprintf(stderr, "%s failed (rc=%d)\n", what, libxl_error_code(reply->error->code));
+            return k_exit_failure;
+        }
+    }
+
+    if (!wait)
+        return k_exit_success;
+    // xl logs these through its logger, which writes to stderr.
+    std::fprintf(stderr, "Waiting for %zu domains\n", targets.size());
+    for (int domid : targets) {
+        protocol::WaitRequest request{std::to_string(domid), wait > 1, 0};
+        auto reply = call_daemon(globals, *client, request, std::nullopt);
+        if (!reply)
+            return k_exit_failure;
+        if (reply->error) {
+            // A domain that is already gone has nothing left to wait for.
+            if (reply->error->code == Errc::not_found) {
+                std::fprintf(stderr, "Domain %d has been destroyed\n", domid);
+                continue;
+            }
+            print_daemon_error(*reply->error);
+            std::fprintf(stderr, "Failed to get event, quitting (rc=%d)\n",
+                         libxl_error_code(reply->error->code));
+            return k_exit_failure;
+        }
+        const bool shut_down = !reply->domains.empty() && reply->domains.front().shutdown &&
+                               !reply->domains.front().dying && wait < 2;
+        if (shut_down)
+            std::fprintf(stderr, "Domain %d has been shut down, reason code %d\n", domid,
+                         libxl_shutdown_reason(reply->domains.front().reason));
+        else
+            std::fprintf(stderr, "Domain %d has been destroyed\n", domid);
+    }
+    return k_exit_success;
+}
+
+// pause and unpause: one domain, no options.
+int pause_or_unpause(const GlobalOptions& globals, const Command& self,
+                     const std::vector<std::string>& args, DomainRequest::Op op)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    if (parsed.options->operands.empty())
+        return requires_arguments(globals, self, 1);
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto domain = find_domain(globals, *client, parsed.options->operands.front());
+    if (!domain)
+        return k_exit_failure;
+    const char* what = op == DomainRequest::Op::pause ? "libxl_domain_pause" : "libxl_domain_unpause";
+    return simple_domain_call(globals, *client, DomainRequest{op, std::to_string(domain->domid)}, what);
+}
+
+}  // namespace
+
+int main_shutdown(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return shutdown_or_reboot(globals, self, args, false);
+}
+
+int main_reboot(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return shutdown_or_reboot(globals, self, args, true);
+}
+
+int main_destroy(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {{"-f", "force"}}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    if (parsed.options->operands.empty())
+        return requires_arguments(globals, self, 1);
+    const bool force = parsed.options->count("force") > 0 || globals.force;
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto domain = find_domain(globals, *client, parsed.options->operands.front());
+    if (!domain)
+        return k_exit_failure;
+    if (domain->domid == 0 && !force) {
+        std::fprintf(stderr, "Not destroying domain 0; use -f to force.\n"
+                             "This can only be done when using a disaggregated "
+                             "hardware domain and toolstack.\n\n");
+        return k_exit_failure;
+    }
+    return simple_domain_call(globals, *client,
+                              DomainRequest{DomainRequest::Op::destroy, std::to_string(domain->domid)},
+                              "destroy");
+}
+
+int main_pause(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return pause_or_unpause(globals, self, args, DomainRequest::Op::pause);
+}
+
+int main_unpause(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return pause_or_unpause(globals, self, args, DomainRequest::Op::unpause);
+}
+
+int main_rename(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    const auto& operands = parsed.options->operands;
+    if (operands.size() < 2)
+        return requires_arguments(globals, self, 2);
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto domain = find_domain(globals, *client, operands[0]);
+    if (!domain)
+        return k_exit_failure;
+    auto reply = call_daemon(globals, *client,
+                             protocol::RenameRequest{std::to_string(domain->domid), operands[1]});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "Can't rename domain '%s'.\n", operands[0].c_str());
+        return k_exit_failure;
+    }
+    return k_exit_success;
+}
+
+int main_sysrq(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    const auto& operands = parsed.options->operands;
+    if (operands.size() < 2)
+        return requires_arguments(globals, self, 2);
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto domain = find_domain(globals, *client, operands[0]);
+    if (!domain)
+        return k_exit_failure;
+    if (operands[1].size() != 1) {
+        std::fprintf(stderr, "Invalid sysrq.\n\n");
+        print_command_help(globals, self);
+        return k_exit_failure;
+    }
+    return simple_domain_call(globals, *client,
+                              protocol::SysrqRequest{std::to_string(domain->domid), operands[1][0]},
+                              "libxl_send_sysrq");
+}
+
+int main_domid(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    if (parsed.options->operands.empty())
+        return requires_arguments(globals, self, 1);
+    const std::string& name = parsed.options->operands.front();
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto reply = call_daemon(globals, *client, DomainRequest{DomainRequest::Op::lookup, name});
+    if (!reply)
+        return k_exit_failure;
+    // xl looks up names only: "3" is the name "3", not domain 3.
+    if (reply->error || !reply->domid || reply->name.value_or(name) != name) {
+        std::fprintf(stderr, "Can't get domid of domain name '%s', maybe this domain does not exist.\n",
+                     name.c_str());
+        return k_exit_failure;
+    }
+    std::printf("%u\n", static_cast<unsigned>(*reply->domid));
+    return k_exit_success;
+}
+
+int main_domname(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    if (parsed.options->operands.empty())
+        return requires_arguments(globals, self, 1);
+    const std::string& text = parsed.options->operands.front();
+
+    // xl: strtol, and "no digits at all" is the only error it catches here.
+    char* end = nullptr;
+    const auto domid = static_cast<std::uint32_t>(std::strtol(text.c_str(), &end, 10));
+    if (domid == 0 && end == text.c_str()) {
+        std::fprintf(stderr, "Invalid domain id.\n\n");
+        return k_exit_failure;
+    }
+
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto reply = call_daemon(globals, *client,
+                             DomainRequest{DomainRequest::Op::lookup, std::to_string(domid)});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error || !reply->name || reply->domid.value_or(-1) != static_cast<int>(domid)) {
+        std::fprintf(stderr, "Can't get domain name of domain id '%u', maybe this domain does not exist.\n",
+                     domid);
+        return k_exit_failure;
+    }
+    std::printf("%s\n", reply->name->c_str());
+    return k_exit_success;
+}
+
+}  // namespace uxl::cli

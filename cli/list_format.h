@@ -1,0 +1,69 @@
+// The text `uxl list`, `uxl list -l` and `uxl uptime` print, as pure functions of the
+// domains the daemon reports, so that xl's exact layouts (reference/xl-compat.md §6.3, §6.4)
+// are unit-tested. Scripts parse these layouts: NetBSD's xendomains reads columns 1 and 5
+// of `list`, osstest matches its rows with a regex, Linux's xendomains greps `list -l`.
+#pragma once
+
+#include "uxl/protocol.h"
+#include "uxl/result.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uxl::cli {
+
+// The columns `xl list` adds with -v, -Z, -c and -n.
+struct ListOptions {
+    bool verbose = false;  // -v: UUID, reason code, security label
+    bool context = false;  // -Z: security label
+    bool cpupool = false;  // -c: cpupool name
+    bool numa = false;     // -n: node affinity
+};
+
+// xl_info.c:list_domains(): the header line, then one row per domain in the order given
+// (the daemon lists Domain-0 first, then by domid). Pure.
+std::string format_list(const std::vector<protocol::DomainInfo>& domains, const ListOptions& options);
+
+// The six state letters of a row, e.g. "r-----", "---sc-", "-b---d". Pure.
+std::string state_letters(const protocol::DomainInfo& domain);
+
+// libxl's shutdown_reason number (poweroff 0, reboot 1, suspend 2, crash 3, watchdog 4,
+// soft_reset 5), which `list -v` and `shutdown -w` print. Pure.
+int libxl_shutdown_reason(protocol::ShutdownReason reason);
+
+// `xl list -l`: a JSON array in yajl's beautified layout, one {"domid": N, "config": {...}}
+// element per domain whose stored config is not empty (as xl skips domains whose config it
+// cannot retrieve), each stored config re-indented into place; ends as xl's puts() does,
+// with "]\n\n". A stored config that is not valid JSON is an Errc::protocol error. Pure.
+Result<std::string> format_list_long(const std::vector<protocol::DomainInfo>& domains);
+
+// Re-lays out any JSON text in yajl's beautified layout (4-space indent, `"key": value`,
+// empty containers as "{\n\n<indent>}"), as if it were nested `depth` levels deep; keys
+// keep their order and scalars their exact text. No final newline. Pure.
+Result<std::string> reindent_yajl(std::string_view json, int depth = 0);
+
+// `xl uptime`: "%-33s %4d %s\n" rows under a "Name ID Uptime" header, or with short_mode
+// " HH:MM:SS up <uptime>, <name> (<domid>)\n" lines and no header.
+struct UptimeOptions {
+    bool short_mode = false;          // -s
+    double now = 0;                   // unix time
+    std::string clock;                // "HH:MM:SS" of `now` in local time (short mode)
+    std::optional<unsigned long> host_uptime;  // Domain-0's uptime (/proc/uptime), if known
+};
+
+// Domains whose start time is unknown (started_at == 0, other than Domain-0) are skipped,
+// as xl skips those whose start time it cannot read. Pure.
+std::string format_uptime(const std::vector<protocol::DomainInfo>& domains, const UptimeOptions& options);
+
+// xl's uptime_to_string(): "%d days, %2d:%02d:%02d", "%d day, ...", "%2d:%02d:%02d";
+// in short mode without the seconds. Pure.
+std::string uptime_to_string(unsigned long seconds, bool short_mode);
+
+// `xl info`: one "%-23s: %s\n" line per key, in the order given. With a prefix (`xl info
+// free_memory`), only the values of the keys starting with it, one per line. Pure.
+std::string format_info(const std::vector<std::pair<std::string, std::string>>& info,
+                        std::string_view prefix = {});
+
+}  // namespace uxl::cli

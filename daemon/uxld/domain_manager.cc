@@ -1,0 +1,853 @@
+#include "domain_manager.h"
+
+#include "monitor_client.h"
+
+#include "uml/uml_controller.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace uxl::daemon {
+namespace {
+
+double now_seconds()
+{
+    timespec ts {};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+bool all_digits(const std::string& s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Fields 3 (state), 14-17 (utime, stime, cutime, cstime) of /proc/PID/stat.
+struct ProcStat {
+    char state = '?';
+    double cpu_seconds = 0;
+    bool alive = false;
+};
+
+ProcStat read_proc_stat(pid_t pid)
+{
+    ProcStat st;
+    if (pid <= 0)
+        return st;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    if (!std::getline(in, text))
+        return st;
+    size_t close = text.rfind(')');
+    if (close == std::string::npos)
+        return st;
+    std::istringstream fields(text.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;)
+        f.push_back(w);
+    if (f.size() < 15)
+        return st;
+    st.alive = true;
+    st.state = f[0][0];
+    const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    double ticks = 0;
+    for (int i = 11; i <= 14; ++i)
+        ticks += std::stod(f[static_cast<size_t>(i)]);
+    st.cpu_seconds = ticks / hz;
+    return st;
+}
+
+std::uint64_t meminfo_kb(const char* key)
+{
+    std::ifstream in("/proc/meminfo");
+    std::string name;
+    std::uint64_t value = 0;
+    std::string unit;
+    while (in >> name >> value) {
+        std::getline(in, unit);
+        if (name == std::string(key) + ":")
+            return value;
+    }
+    return 0;
+}
+
+std::string utc_suffix()
+{
+    char buf[32];
+    std::time_t now = std::time(nullptr);
+    std::tm tm {};
+    ::gmtime_r(&now, &tm);
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%MZ", &tm);
+    return buf;
+}
+
+// Names end up in `xl list`'s first column and in file names: no blanks, no slashes.
+Result<void> check_name(const std::string& name)
+{
+    if (name.empty())
+        return fail(Errc::invalid_argument, "Domain name must be specified.");
+    if (name == "Domain-0")
+        return fail(Errc::already_exists, "Domain with name \"Domain-0\" already exists.");
+    if (all_digits(name))
+        return fail(Errc::invalid_argument, "Domain name \"" + name +
+                                                "\" is all digits: it would be taken for a domain id.");
+    for (unsigned char c : name) {
+        if (std::isspace(c) || c == '/' || c < 0x20)
+            return fail(Errc::invalid_argument,
+                        "Domain name \"" + name + "\" contains a blank, a slash or a control character.");
+    }
+    return {};
+}
+
+void remove_tree(const std::string& dir)
+{
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+}  // namespace
+
+DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& pool,
+                             DaemonPaths paths, DaemonLog& log)
+    : m_executor(std::move(executor)), m_pool(pool), m_paths(std::move(paths)), m_log(log),
+      m_store(m_paths.state_dir)
+{
+}
+
+// ---- Lookups ------------------------------------------------------------------------
+
+std::shared_ptr<Domain> DomainManager::find(const std::string& qualifier) const
+{
+    const bool by_id = all_digits(qualifier);
+    for (const auto& [instance, d] : m_domains) {
+        if (by_id ? std::to_string(d->record.domid) == qualifier : d->record.name == qualifier)
+            return d;
+    }
+    return nullptr;
+}
+
+Result<std::shared_ptr<Domain>> DomainManager::find_or_fail(const std::string& qualifier) const
+{
+    if (qualifier == "0" || qualifier == "Domain-0")
+        return fail(Errc::invalid_argument, "Domain-0 is the host: it cannot be managed by uxl.");
+    auto d = find(qualifier);
+    if (!d)
+        return fail(Errc::not_found, qualifier + " is an invalid domain identifier (rc=-6)");
+    return d;
+}
+
+Result<std::pair<int, std::string>> DomainManager::lookup(const std::string& qualifier) const
+{
+    if (qualifier == "0" || qualifier == "Domain-0")
+        return std::pair<int, std::string>{0, "Domain-0"};
+    auto d = find(qualifier);
+    if (!d)
+        return fail(Errc::not_found, qualifier + " is an invalid domain identifier (rc=-6)");
+    return std::pair<int, std::string>{d->record.domid, d->record.name};
+}
+
+std::vector<int> DomainManager::guest_domids() const
+{
+    std::vector<int> ids;
+    for (const auto& [instance, d] : m_domains)
+        ids.push_back(d->record.domid);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config) const
+{
+    protocol::DomainInfo info;
+    info.domid = d.record.domid;
+    info.name = d.record.name;
+    info.uuid = uuid_to_string(d.spec.uuid);
+    info.backend = std::string(to_string(d.spec.backend));
+    const ProcStat st = read_proc_stat(d.guest_pid);
+    info.paused = d.state == DomainState::paused;
+    info.shutdown = d.state == DomainState::shutdown;
+    info.dying = d.state == DomainState::dying;
+    if (d.state == DomainState::running) {
+        info.running = st.state == 'R';
+        info.blocked = !info.running;
+    }
+    info.reason = d.reason;
+    info.memory_kb = d.spec.target_memkb.value_or(d.spec.max_memkb.value_or(0));
+    info.vcpus = d.spec.vcpus;
+    info.cpu_seconds = st.cpu_seconds;
+    info.started_at = d.record.started_at;
+    if (with_config)
+        info.config_json = d.record.config_json;
+    return info;
+}
+
+Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string& domain,
+                                                              bool with_config) const
+{
+    std::vector<protocol::DomainInfo> out;
+    protocol::DomainInfo host;
+    host.domid = 0;
+    host.name = "Domain-0";
+    host.uuid = "00000000-0000-0000-0000-000000000000";
+    host.backend = "host";
+    host.running = true;
+    host.memory_kb = meminfo_kb("MemTotal");
+    host.vcpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    struct sysinfo si {};
+    if (::sysinfo(&si) == 0)
+        host.started_at = now_seconds() - static_cast<double>(si.uptime);
+    {
+        std::ifstream in("/proc/stat");
+        std::string cpu;
+        double user = 0, nice = 0, system = 0;
+        in >> cpu >> user >> nice >> system;
+        host.cpu_seconds = (user + nice + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+    if (with_config) {
+        host.config_json = "{\"c_info\":{\"name\":\"Domain-0\",\"uuid\":\"" + host.uuid + "\"}}";
+    }
+
+    if (!domain.empty()) {
+        if (domain == "0" || domain == "Domain-0") {
+            out.push_back(host);
+            return out;
+        }
+        auto d = find(domain);
+        if (!d) {
+            if (all_digits(domain))
+                return fail(Errc::not_found, "Error: Domain '" + domain + "' does not exist.");
+            return fail(Errc::not_found, domain + " is an invalid domain identifier (rc=-6)");
+        }
+        out.push_back(info_of(*d, with_config));
+        return out;
+    }
+    out.push_back(host);
+    std::vector<protocol::DomainInfo> guests;
+    for (const auto& [instance, d] : m_domains)
+        guests.push_back(info_of(*d, with_config));
+    std::sort(guests.begin(), guests.end(), [](const auto& a, const auto& b) { return a.domid < b.domid; });
+    out.insert(out.end(), guests.begin(), guests.end());
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> DomainManager::host_info() const
+{
+    std::vector<std::pair<std::string, std::string>> info;
+    struct utsname u {};
+    ::uname(&u);
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    info.emplace_back("host", u.nodename);
+    info.emplace_back("release", u.release);
+    info.emplace_back("version", u.version);
+    info.emplace_back("machine", u.machine);
+    info.emplace_back("nr_cpus", std::to_string(cpus));
+    info.emplace_back("max_cpu_id", std::to_string(::sysconf(_SC_NPROCESSORS_CONF) - 1));
+    info.emplace_back("nr_nodes", "1");
+    info.emplace_back("total_memory", std::to_string(meminfo_kb("MemTotal") / 1024));
+    info.emplace_back("free_memory", std::to_string(meminfo_kb("MemAvailable") / 1024));
+    info.emplace_back("free_cpus", "0");
+    info.emplace_back("virt_caps", "uml");
+    info.emplace_back("uxl_version", UXL_VERSION);
+    info.emplace_back("uxl_mode", m_paths.system_mode ? "system" : "session");
+    std::error_code ec;
+    info.emplace_back("uml_kernel", fs::exists("/usr/bin/linux", ec) ? "/usr/bin/linux" : "(not installed)");
+    info.emplace_back("uml_memory_dir", m_paths.mem_dir);
+    info.emplace_back("domains", std::to_string(m_domains.size()));
+    info.emplace_back("xend_config_format", "4");
+    return info;
+}
+
+// ---- Create -------------------------------------------------------------------------
+
+void DomainManager::persist(Domain& d)
+{
+    d.record.paused = d.state == DomainState::paused;
+    d.record.shut_down = d.state == DomainState::shutdown;
+    d.record.reason = d.state == DomainState::shutdown ? std::string(protocol::to_string(d.reason)) : "";
+    if (auto r = m_store.save(d.record); !r)
+        m_log.write("warning: " + r.error().message);
+}
+
+asio::awaitable<Result<int>> DomainManager::create(const protocol::CreateRequest& request)
+{
+    auto spec = domain_spec_from_libxl_json(request.config_json);
+    if (!spec)
+        co_return fail(Errc::invalid_argument, "the domain config is not valid: " + spec.error().message);
+    if (auto ok = check_name(spec->name); !ok)
+        co_return std::unexpected(ok.error());
+    if (find(spec->name))
+        co_return fail(Errc::already_exists, "Domain with name \"" + spec->name + "\" already exists.");
+    auto d = co_await start(std::move(*spec), request.config_json, request.config_path, request.paused);
+    if (!d)
+        co_return std::unexpected(d.error());
+    co_return (*d)->record.domid;
+}
+
+asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec spec,
+                                                                     std::string config_json,
+                                                                     std::string config_path,
+                                                                     bool paused)
+{
+    // Undo steps, run in reverse when a later step fails.
+    std::vector<std::function<void()>> undo;
+    bool monitor_started = false;
+    std::string dir;
+    auto rollback = [&]() -> asio::awaitable<void> {
+        if (monitor_started) {
+            (void)co_await monitor_command(dir, "kill", std::chrono::seconds(5));
+            (void)co_await monitor_command(dir, "wait", std::chrono::seconds(10));
+            (void)co_await monitor_command(dir, "release", std::chrono::seconds(5));
+        }
+        for (auto it = undo.rbegin(); it != undo.rend(); ++it)
+            (*it)();
+    };
+
+    auto d = std::make_shared<Domain>();
+
+    // 1. name and domid (the name was checked by the caller; a restart reuses it).
+    const int domid = m_store.next_domid();
+    d->record.instance = domid;
+    d->record.domid = domid;
+    d->record.name = spec.name;
+    d->record.config_json = std::move(config_json);
+    d->record.config_path = std::move(config_path);
+
+    // 2. backend and its limits.
+    auto backend = make_backend(spec.backend);
+    if (!backend)
+        co_return std::unexpected(backend.error());
+    d->backend = std::move(*backend);
+    if (spec.backend == BackendKind::vkernel) {
+        co_return fail(Errc::unsupported,
+                       "The vkernel backend runs DragonFly BSD virtual kernels, which need a DragonFly host; "
+                       "on Linux uxl can only plan them (uxl create -n).");
+    }
+    if (auto ok = d->backend->validate(spec); !ok)
+        co_return std::unexpected(ok.error());
+
+    // 3. the per-domain directory.
+    dir = m_paths.run_dir + "/" + std::to_string(domid);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec)
+        co_return fail(Errc::io, "cannot create " + dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    undo.push_back([dir] { remove_tree(dir); });
+    d->record.dir = dir;
+
+    DomainPaths paths;
+    paths.run_dir = dir;
+    paths.uml_dir = dir + "/uml";
+    paths.mem_dir = m_paths.mem_dir;
+    paths.notify_socket = dir + "/notify";
+    paths.control_socket = monitor_socket(dir);
+
+    // 4. the launch plan (pure).
+    auto plan = d->backend->plan_launch(spec, paths, domid);
+    if (!plan) {
+        co_await rollback();
+        co_return std::unexpected(plan.error());
+    }
+    d->record.control_endpoint = plan->control_endpoint;
+    d->record.notify_socket = paths.notify_socket;
+    for (const auto& extra : plan->directories) {
+        fs::create_directories(extra, ec);
+        ::chmod(extra.c_str(), 0700);
+    }
+    d->spec = std::move(spec);
+
+    // 5. the controller's notify socket, bound before the guest can send to it.
+    attach_controller(d, false);
+    d->pause_when_ready = paused;
+    undo.push_back([d] {
+        if (d->controller)
+            d->controller->close();
+    });
+
+    // 6. the monitor, which starts the guest.
+    {
+        nlohmann::json j;
+        std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "LANG=C"};
+        env.insert(env.end(), plan->env.begin(), plan->env.end());
+        j["argv"] = plan->argv;
+        j["env"] = env;
+        j["disable_aslr"] = plan->disable_aslr;
+        j["working_dir"] = plan->working_dir.empty() ? dir : plan->working_dir;
+        j["console_log"] = m_paths.console_log(d->record.name);
+        j["ring_bytes"] = 65536;
+        std::ofstream out(dir + "/plan.json", std::ios::trunc);
+        out << j.dump(2) << "\n";
+        if (!out) {
+            co_await rollback();
+            co_return fail(Errc::io, "cannot write " + dir + "/plan.json");
+        }
+    }
+    co_await asio::post(m_pool, asio::use_awaitable);
+    Result<void> spawned = spawn_monitor(m_paths.monitor_binary, dir);
+    co_await asio::post(m_executor, asio::use_awaitable);
+    if (!spawned) {
+        co_await rollback();
+        co_return std::unexpected(spawned.error());
+    }
+    monitor_started = true;
+    auto status = co_await monitor_status(dir);
+    if (!status) {
+        co_await rollback();
+        co_return std::unexpected(status.error());
+    }
+    d->guest_pid = status->guest_pid;
+    d->record.started_at = status->started_at > 0 ? status->started_at : now_seconds();
+
+    // 7. persist, then watch.
+    d->state = DomainState::running;
+    if (auto saved = m_store.save(d->record); !saved) {
+        co_await rollback();
+        co_return std::unexpected(saved.error());
+    }
+    m_domains[d->record.instance] = d;
+    m_log.write("Domain " + std::to_string(domid) + " (" + d->record.name + ") created: " +
+                std::string(d->backend->name()) + " guest pid " + std::to_string(d->guest_pid));
+    watch(d);
+    co_return d;
+}
+
+void DomainManager::attach_controller(const std::shared_ptr<Domain>& d, bool adopting)
+{
+    if (d->spec.backend != BackendKind::uml)
+        return;
+    ::unlink(d->record.notify_socket.c_str());
+    // A new guest announces its control socket at boot; an adopted one is already up, so
+    // the controller is told where the socket is.
+    auto controller = make_uml_controller(m_executor, d->record.notify_socket,
+                                          adopting ? d->record.control_endpoint : std::string());
+    if (!controller) {
+        m_log.write("Domain " + std::to_string(d->record.domid) + ": no control channel: " +
+                    controller.error().message);
+        return;
+    }
+    d->controller = std::move(*controller);
+    std::weak_ptr<Domain> weak = d;
+    d->controller->on_event([this, weak](ControllerEvent event) {
+        auto d = weak.lock();
+        if (!d || d->gone)
+            return;
+        switch (event.kind) {
+        case GuestEvent::control_ready:
+            d->booted = true;
+            if (d->pause_when_ready) {
+                d->pause_when_ready = false;
+                asio::co_spawn(m_executor, pause(std::to_string(d->record.domid), true), asio::detached);
+            }
+            break;
+        case GuestEvent::rebooted:
+            // UML re-execs itself in place on a reboot and announces its socket again.
+            asio::co_spawn(m_executor, on_reboot(d), asio::detached);
+            break;
+        case GuestEvent::panicked:
+            m_log.write("Domain " + std::to_string(d->record.domid) + " panicked: " + event.text);
+            break;
+        case GuestEvent::user_notify:
+            m_log.write("Domain " + std::to_string(d->record.domid) + " says: " + event.text);
+            break;
+        case GuestEvent::hung:
+            m_log.write("Domain " + std::to_string(d->record.domid) + " is hung");
+            break;
+        }
+    });
+}
+
+// ---- Life ---------------------------------------------------------------------------
+
+void DomainManager::watch(std::shared_ptr<Domain> d)
+{
+    asio::co_spawn(
+        m_executor,
+        [this, d]() -> asio::awaitable<void> {
+            auto status = co_await monitor_wait(d->record.dir);
+            if (d->gone)
+                co_return;
+            if (!status) {
+                // The monitor itself is gone: the guest's fate is unknown, treat it as a crash.
+                m_log.write("Domain " + std::to_string(d->record.domid) + ": lost its monitor (" +
+                            status.error().message + ")");
+                co_await on_guest_exit(d, 255, false);
+                co_return;
+            }
+            const bool killed = status->signal.has_value();
+            const int code = status->exit_code.value_or(128 + status->signal.value_or(0));
+            co_await on_guest_exit(d, code, killed);
+        },
+        asio::detached);
+}
+
+asio::awaitable<void> DomainManager::on_guest_exit(std::shared_ptr<Domain> d, int exit_code, bool killed)
+{
+    if (d->gone)
+        co_return;
+    const int domid = d->record.domid;
+    if (d->destroy_requested) {
+        m_log.write("Domain " + std::to_string(domid) + " destroyed");
+        co_await finish(d);
+        co_return;
+    }
+    // UML: 0 is a clean halt or poweroff; 134 a panic (SIGABRT); anything else a crash.
+    const auto reason = exit_code == 0 && !killed ? protocol::ShutdownReason::poweroff
+                                                  : protocol::ShutdownReason::crash;
+    const ShutdownAction action = reason == protocol::ShutdownReason::poweroff ? d->spec.on_poweroff
+                                                                               : d->spec.on_crash;
+    m_log.write("Domain " + std::to_string(domid) + " has shut down, reason code " +
+                std::to_string(reason == protocol::ShutdownReason::poweroff ? 0 : 3) +
+                " (guest exit status " + std::to_string(exit_code) + ")");
+    m_log.write("Action for shutdown reason code " +
+                std::to_string(reason == protocol::ShutdownReason::poweroff ? 0 : 3) + " is " +
+                std::string(to_string(action)));
+    d->guest_pid = 0;
+    co_await apply_action(d, action, reason);
+}
+
+asio::awaitable<void> DomainManager::apply_action(std::shared_ptr<Domain> d, ShutdownAction action,
+                                                  protocol::ShutdownReason reason)
+{
+    const std::string id = std::to_string(d->record.domid);
+    switch (action) {
+    case ShutdownAction::coredump_destroy:
+    case ShutdownAction::coredump_restart:
+        m_log.write("Domain " + id + ": cannot dump core: the " + std::string(d->backend->name()) +
+                    " backend cannot give a core of the guest");
+        break;
+    default:
+        break;
+    }
+    switch (action) {
+    case ShutdownAction::destroy:
+    case ShutdownAction::coredump_destroy:
+    case ShutdownAction::soft_reset:
+        m_log.write("Domain " + id + " needs to be cleaned up: destroying the domain");
+        co_await finish(d);
+        break;
+    case ShutdownAction::restart:
+    case ShutdownAction::coredump_restart:
+        co_await restart(d);
+        break;
+    case ShutdownAction::rename_restart: {
+        const std::string old_name = d->record.name;
+        d->record.name = old_name + "-" + utc_suffix();
+        d->spec.uuid = generate_uuid();
+        d->state = DomainState::shutdown;
+        d->reason = reason;
+        persist(*d);
+        notify_waiters(*d);
+        m_log.write("Domain " + id + " renamed to " + d->record.name + " and preserved");
+        DomainSpec spec = d->spec;
+        spec.name = old_name;
+        spec.uuid = generate_uuid();
+        auto again = co_await start(std::move(spec), d->record.config_json, d->record.config_path, false);
+        if (!again)
+            m_log.write("Domain " + old_name + ": restart failed: " + again.error().message);
+        else
+            m_log.write("Done. Rebooting now: " + old_name + " is domain " +
+                        std::to_string((*again)->record.domid));
+        break;
+    }
+    case ShutdownAction::preserve:
+        d->state = DomainState::shutdown;
+        d->reason = reason;
+        persist(*d);
+        notify_waiters(*d);
+        m_log.write("Domain " + id + " preserved");
+        break;
+    }
+}
+
+asio::awaitable<void> DomainManager::restart(std::shared_ptr<Domain> d)
+{
+    DomainSpec spec = d->spec;
+    const std::string config_json = d->record.config_json;
+    const std::string config_path = d->record.config_path;
+    const std::string old = std::to_string(d->record.domid);
+    co_await finish(d);
+    auto again = co_await start(std::move(spec), config_json, config_path, false);
+    if (!again) {
+        m_log.write("Domain " + old + ": restart failed: " + again.error().message);
+        co_return;
+    }
+    m_log.write("Done. Rebooting now: domain " + old + " is now domain " +
+                std::to_string((*again)->record.domid));
+}
+
+asio::awaitable<void> DomainManager::on_reboot(std::shared_ptr<Domain> d)
+{
+    if (d->gone || d->destroy_requested)
+        co_return;
+    const int old = d->record.domid;
+    const ShutdownAction action = d->spec.on_reboot;
+    m_log.write("Domain " + std::to_string(old) + " has shut down, reason code 1 (reboot)");
+    m_log.write("Action for shutdown reason code 1 is " + std::string(to_string(action)));
+    switch (action) {
+    case ShutdownAction::restart:
+    case ShutdownAction::rename_restart:
+    case ShutdownAction::coredump_restart:
+    case ShutdownAction::soft_reset: {
+        // UML has already re-executed itself in place: the restart is done, and as with xl
+        // the domain comes back under a new domid.
+        d->record.domid = m_store.next_domid();
+        d->record.started_at = now_seconds();
+        persist(*d);
+        notify_waiters(*d);
+        m_log.write("Done. Rebooting now: domain " + std::to_string(old) + " is now domain " +
+                    std::to_string(d->record.domid));
+        break;
+    }
+    case ShutdownAction::destroy:
+    case ShutdownAction::coredump_destroy:
+        m_log.write("Domain " + std::to_string(old) + " needs to be cleaned up: destroying the domain");
+        (void)co_await destroy(std::to_string(old));
+        break;
+    case ShutdownAction::preserve:
+        if (d->controller)
+            (void)co_await d->controller->pause();
+        d->state = DomainState::shutdown;
+        d->reason = protocol::ShutdownReason::reboot;
+        persist(*d);
+        notify_waiters(*d);
+        break;
+    }
+}
+
+asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
+{
+    if (d->gone)
+        co_return;
+    d->gone = true;
+    m_domains.erase(d->record.instance);
+    if (d->controller)
+        d->controller->close();
+    (void)co_await monitor_command(d->record.dir, "release", std::chrono::seconds(5));
+    if (auto r = m_store.remove(d->record.instance); !r)
+        m_log.write("warning: " + r.error().message);
+    remove_tree(d->record.dir);
+    notify_waiters(*d);
+}
+
+void DomainManager::notify_waiters(Domain& d)
+{
+    for (auto& timer : d.waiters)
+        timer->cancel();
+}
+
+// ---- Requests -----------------------------------------------------------------------
+
+asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain, bool reboot)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    if (dom->state == DomainState::shutdown)
+        co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is already shut down.");
+    if (reboot && !dom->backend->capabilities().reboot)
+        co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) + " backend cannot reboot a guest.");
+    if (!dom->controller)
+        co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) + " backend has no control channel.");
+    if (dom->state == DomainState::paused)
+        (void)co_await dom->controller->unpause();
+    auto r = reboot ? co_await dom->controller->reboot() : co_await dom->controller->shutdown();
+    if (!r)
+        co_return fail(Errc::backend_failed, std::string(reboot ? "reboot" : "shutdown") + " failed: " + r.error().message);
+    if (dom->state == DomainState::paused) {
+        dom->state = DomainState::running;
+        persist(*dom);
+    }
+    m_log.write(std::string(reboot ? "Rebooting" : "Shutting down") + " domain " +
+                std::to_string(dom->record.domid));
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    if (dom->state == DomainState::shutdown && dom->guest_pid == 0) {
+        co_await finish(dom);
+        co_return Result<void>{};
+    }
+    dom->destroy_requested = true;
+    dom->state = DomainState::dying;
+    auto killed = co_await monitor_command(dom->record.dir, "kill", std::chrono::seconds(5));
+    if (!killed) {
+        // The monitor is gone: nothing can run the guest any more; clean up what is left.
+        co_await finish(dom);
+        co_return Result<void>{};
+    }
+    auto waited = co_await wait(std::to_string(dom->record.domid), true, 30);
+    if (!waited && waited.error().code == Errc::timeout)
+        co_return fail(Errc::timeout, "destroy failed (rc=-3): the guest did not die within 30 s");
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::pause(const std::string& domain, bool pause)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    if (!dom->backend->capabilities().pause || !dom->controller)
+        co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) + " backend cannot pause a guest.");
+    if (pause && dom->state == DomainState::paused)
+        co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is already paused.");
+    if (!pause && dom->state != DomainState::paused)
+        co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is not paused.");
+    if (dom->state == DomainState::shutdown || dom->state == DomainState::dying)
+        co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is not running.");
+    auto r = pause ? co_await dom->controller->pause() : co_await dom->controller->unpause();
+    if (!r)
+        co_return std::unexpected(r.error());
+    dom->state = pause ? DomainState::paused : DomainState::running;
+    persist(*dom);
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, char key)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    if (!dom->backend->capabilities().sysrq || !dom->controller)
+        co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) + " backend cannot send a sysrq.");
+    auto r = co_await dom->controller->sysrq(key);
+    if (!r)
+        co_return std::unexpected(r.error());
+    m_log.write("sysrq " + std::string(1, key) + " to domain " + std::to_string(dom->record.domid) + ": " + *r);
+    co_return Result<void>{};
+}
+
+Result<void> DomainManager::rename(const std::string& domain, const std::string& new_name)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        return std::unexpected(d.error());
+    if (auto ok = check_name(new_name); !ok)
+        return ok;
+    if (auto other = find(new_name); other && other != *d)
+        return fail(Errc::already_exists, "Domain with name \"" + new_name + "\" already exists.");
+    (*d)->record.name = new_name;
+    (*d)->spec.name = new_name;
+    persist(**d);
+    return {};
+}
+
+asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait(const std::string& domain,
+                                                                 bool death_only, int timeout_seconds)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    const int domid = dom->record.domid;
+    const auto deadline = timeout_seconds > 0
+                              ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds)
+                              : std::chrono::steady_clock::time_point::max();
+    for (;;) {
+        const bool gone = dom->gone || dom->record.domid != domid;
+        if (gone || (!death_only && dom->state == DomainState::shutdown)) {
+            protocol::DomainInfo info = info_of(*dom, false);
+            info.domid = domid;
+            info.dying = gone;
+            co_return info;
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            co_return fail(Errc::timeout, "Domain " + std::to_string(domid) + " did not shut down in time.");
+        auto timer = std::make_shared<asio::steady_timer>(m_executor);
+        timer->expires_at(deadline == std::chrono::steady_clock::time_point::max()
+                              ? std::chrono::steady_clock::now() + std::chrono::hours(24 * 365)
+                              : deadline);
+        dom->waiters.push_back(timer);
+        boost::system::error_code ec;
+        co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        std::erase(dom->waiters, timer);
+    }
+}
+
+asio::awaitable<Result<asio::local::stream_protocol::socket>> DomainManager::console(const std::string& domain)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    co_return co_await monitor_console((*d)->record.dir);
+}
+
+// ---- Re-adoption --------------------------------------------------------------------
+
+asio::awaitable<void> DomainManager::adopt_existing()
+{
+    std::vector<std::string> problems;
+    auto records = m_store.load_all(problems);
+    for (const auto& p : problems)
+        m_log.write("warning: " + p);
+    for (auto& record : records) {
+        auto d = std::make_shared<Domain>();
+        d->record = record;
+        auto spec = domain_spec_from_libxl_json(record.config_json);
+        auto backend = spec ? make_backend(spec->backend) : Result<std::unique_ptr<Backend>>(std::unexpected(spec.error()));
+        if (!spec || !backend) {
+            m_log.write("Domain " + std::to_string(record.domid) + ": stale state, removed (" +
+                        (spec ? backend.error().message : spec.error().message) + ")");
+            (void)co_await monitor_command(record.dir, "kill", std::chrono::seconds(5));
+            (void)co_await monitor_command(record.dir, "release", std::chrono::seconds(5));
+            (void)m_store.remove(record.instance);
+            remove_tree(record.dir);
+            continue;
+        }
+        d->spec = std::move(*spec);
+        d->backend = std::move(*backend);
+        auto status = co_await monitor_status(record.dir);
+        if (!status) {
+            m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name +
+                        "): its monitor is gone; removing what is left");
+            (void)m_store.remove(record.instance);
+            remove_tree(record.dir);
+            continue;
+        }
+        d->guest_pid = status->running ? status->guest_pid : 0;
+        d->state = record.shut_down ? DomainState::shutdown
+                   : record.paused  ? DomainState::paused
+                                    : DomainState::running;
+        d->reason = protocol::parse_shutdown_reason(record.reason).value_or(protocol::ShutdownReason::none);
+        d->booted = true;
+        m_domains[record.instance] = d;
+        if (status->running) {
+            attach_controller(d, true);
+            m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name + ") re-adopted");
+            watch(d);
+        } else if (d->state == DomainState::shutdown) {
+            m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name + ") re-adopted, shut down");
+        } else {
+            const bool killed = status->signal.has_value();
+            const int code = status->exit_code.value_or(128 + status->signal.value_or(0));
+            m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name +
+                        ") exited while uxld was down; applying its action now");
+            co_await on_guest_exit(d, code, killed);
+        }
+    }
+}
+
+}  // namespace uxl::daemon

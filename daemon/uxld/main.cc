@@ -1,0 +1,193 @@
+// uxld: the domain daemon (the xencommons role).
+//
+//   1. read options; choose system or session paths;
+//   2. daemonize unless --foreground (guests never depend on this process: each has its
+//      own monitor, in its own session);
+//   3. re-adopt the domains of the state files;
+//   4. serve the control socket until SIGTERM/SIGINT; leave running guests alone on exit.
+#include "control_server.h"
+#include "daemon_log.h"
+#include "domain_manager.h"
+#include "paths.h"
+
+#include "uxl/asio.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace uxl;
+using namespace uxl::daemon;
+
+namespace {
+
+struct Options {
+    bool foreground = false;
+    std::string root;
+    std::string pidfile;
+};
+
+void usage()
+{
+    std::fputs("Usage: uxld [--foreground] [--root DIR] [--pidfile FILE]\n\n"
+               "The uxl domain daemon. As root it uses /run/uxl, /var/lib/uxl and /var/log/uxl;\n"
+               "as a normal user $XDG_RUNTIME_DIR/uxl and ~/.local/share/uxl; --root DIR puts\n"
+               "everything under DIR.\n",
+               stdout);
+}
+
+// systemd's Type=notify: tell the service manager we are ready, when it asked.
+void notify_ready()
+{
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return;
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    if (addr.sun_path[0] == '@')
+        addr.sun_path[0] = '\0';
+    const char msg[] = "READY=1";
+    ::sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr),
+             static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path)));
+    ::close(fd);
+}
+
+bool daemonize(std::string& error)
+{
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    if (pid > 0)
+        ::_exit(0);
+    ::setsid();
+    pid = ::fork();
+    if (pid < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    if (pid > 0)
+        ::_exit(0);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+        ::dup2(null_fd, 0);
+        ::dup2(null_fd, 1);
+        ::dup2(null_fd, 2);
+        if (null_fd > 2)
+            ::close(null_fd);
+    }
+    return true;
+}
+
+void raise_dgram_queue()
+{
+    // UML's mconsole replies arrive as many datagrams into a socket queue of 10 by default;
+    // a longer queue keeps long replies whole (reference/backends.md §1, pitfall 1).
+    std::ofstream("/proc/sys/net/unix/max_dgram_qlen") << "256\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--foreground" || arg == "-F") {
+            options.foreground = true;
+        } else if (arg == "--root" && i + 1 < argc) {
+            options.root = argv[++i];
+        } else if (arg == "--pidfile" && i + 1 < argc) {
+            options.pidfile = argv[++i];
+        } else if (arg == "--help" || arg == "-h") {
+            usage();
+            return 0;
+        } else {
+            std::fprintf(stderr, "uxld: unknown option %s\n", arg.c_str());
+            usage();
+            return 2;
+        }
+    }
+
+    DaemonPaths paths = default_paths(options.root);
+    std::string error;
+    if (!create_directories(paths, error)) {
+        std::fprintf(stderr, "uxld: %s\n", error.c_str());
+        return 1;
+    }
+    if (::geteuid() == 0)
+        raise_dgram_queue();
+
+    DaemonLog log(paths.log_file());
+    log.set_echo(options.foreground);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    asio::io_context io;
+    asio::thread_pool pool(2);
+    DomainManager manager(io.get_executor(), pool, paths, log);
+    ControlServer server(io.get_executor(), manager, log, paths.system_mode);
+
+    // Refuse early, before daemonizing, when another daemon owns the socket.
+    {
+        asio::local::stream_protocol::socket probe(io);
+        boost::system::error_code ec;
+        probe.connect(asio::local::stream_protocol::endpoint(paths.socket), ec);
+        if (!ec) {
+            std::fprintf(stderr, "uxld: another uxld is already running on %s\n", paths.socket.c_str());
+            return 1;
+        }
+    }
+    if (!options.foreground && !daemonize(error)) {
+        std::fprintf(stderr, "uxld: cannot daemonize: %s\n", error.c_str());
+        return 1;
+    }
+    if (!options.pidfile.empty()) {
+        const std::string tmp = options.pidfile + ".tmp";
+        std::ofstream(tmp) << ::getpid() << "\n";
+        std::rename(tmp.c_str(), options.pidfile.c_str());
+    }
+
+    log.write("uxld " UXL_VERSION " starting (" + std::string(paths.system_mode ? "system" : "session") +
+              " mode, socket " + paths.socket + ")");
+
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int signo) {
+        log.write("uxld stopping on signal " + std::to_string(signo) + "; running domains keep running");
+        server.close();
+        io.stop();
+    });
+
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await manager.adopt_existing();
+            if (auto listening = server.listen(paths.socket); !listening) {
+                log.write("uxld: " + listening.error().message);
+                std::fprintf(stderr, "uxld: %s\n", listening.error().message.c_str());
+                io.stop();
+                co_return;
+            }
+            log.write("uxld ready");
+            notify_ready();
+        },
+        asio::detached);
+
+    io.run();
+    pool.stop();
+    pool.join();
+    if (!options.pidfile.empty())
+        ::unlink(options.pidfile.c_str());
+    return 0;
+}

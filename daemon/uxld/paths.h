@@ -1,0 +1,32 @@
+// Where uxld keeps its socket, state, logs and per-domain directories.
+//
+// System mode (root): the paths of ARCHITECTURE.md. Session mode (a normal user): under
+// $XDG_RUNTIME_DIR/uxl and ~/.local/share/uxl. `--root DIR` puts everything under DIR,
+// for tests and for running several daemons side by side (one per network namespace).
+#pragma once
+
+#include <string>
+
+namespace uxl::daemon {
+
+struct DaemonPaths {
+    bool system_mode = true;
+    std::string socket;       // the control socket
+    std::string state_dir;    // one JSON file per domain, and the domid counter
+    std::string run_dir;      // per-domain directories (monitor socket, uml_dir, notify socket)
+    std::string log_dir;      // uxld.log, console/<name>.log
+    std::string mem_dir;      // tmpfs for UML memory files
+    std::string monitor_binary;
+
+    std::string log_file() const { return log_dir + "/uxld.log"; }
+    std::string console_log(const std::string& name) const { return log_dir + "/console/" + name + ".log"; }
+};
+
+// The paths for this process: system mode when running as root, session mode otherwise;
+// `root` (may be empty) overrides both.
+DaemonPaths default_paths(const std::string& root);
+
+// Creates the directories (mode 0755 for shared ones, 0700 for private ones).
+bool create_directories(const DaemonPaths& paths, std::string& error);
+
+}  // namespace uxl::daemon

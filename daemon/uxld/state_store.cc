@@ -1,0 +1,156 @@
+#include "state_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace uxl::daemon {
+namespace {
+
+using Json = nlohmann::json;
+
+Json to_json(const DomainRecord& r)
+{
+    return Json{{"instance", r.instance},       {"domid", r.domid},
+                {"name", r.name},               {"config", r.config_json},
+                {"config_path", r.config_path}, {"dir", r.dir},
+                {"control_endpoint", r.control_endpoint},
+                {"notify_socket", r.notify_socket},
+                {"started_at", r.started_at},   {"paused", r.paused},
+                {"shut_down", r.shut_down},     {"reason", r.reason}};
+}
+
+DomainRecord from_json(const Json& j)
+{
+    DomainRecord r;
+    r.instance = j.at("instance").get<int>();
+    r.domid = j.at("domid").get<int>();
+    r.name = j.at("name").get<std::string>();
+    r.config_json = j.at("config").get<std::string>();
+    r.config_path = j.value("config_path", "");
+    r.dir = j.at("dir").get<std::string>();
+    r.control_endpoint = j.value("control_endpoint", "");
+    r.notify_socket = j.value("notify_socket", "");
+    r.started_at = j.value("started_at", 0.0);
+    r.paused = j.value("paused", false);
+    r.shut_down = j.value("shut_down", false);
+    r.reason = j.value("reason", "");
+    return r;
+}
+
+std::string read_text(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+std::string StateStore::path_for(int instance) const
+{
+    return m_dir + "/domain-" + std::to_string(instance) + ".json";
+}
+
+Result<void> StateStore::write_atomically(const std::string& path, const std::string& text)
+{
+    const std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(Errc::io, "cannot write " + tmp + ": " + std::strerror(errno));
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return fail(Errc::io, "cannot write " + tmp + ": " + std::strerror(e));
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return fail(Errc::io, "cannot sync " + tmp + ": " + std::strerror(errno));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return fail(Errc::io, "cannot rename " + tmp + ": " + std::strerror(e));
+    }
+    int dir = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+    return {};
+}
+
+Result<void> StateStore::save(const DomainRecord& record)
+{
+    return write_atomically(path_for(record.instance), to_json(record).dump(2) + "\n");
+}
+
+Result<void> StateStore::remove(int instance)
+{
+    if (::unlink(path_for(instance).c_str()) != 0 && errno != ENOENT)
+        return fail(Errc::io, "cannot remove " + path_for(instance) + ": " + std::strerror(errno));
+    return {};
+}
+
+std::vector<DomainRecord> StateStore::load_all(std::vector<std::string>& problems) const
+{
+    std::vector<DomainRecord> records;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
+        const std::string file = entry.path().filename().string();
+        if (file.ends_with(".tmp")) {
+            // A write that a kill interrupted: the renamed file (if any) is the truth.
+            fs::remove(entry.path(), ec);
+            continue;
+        }
+        if (!file.starts_with("domain-") || !file.ends_with(".json"))
+            continue;
+        Json j = Json::parse(read_text(entry.path().string()), nullptr, false);
+        if (j.is_discarded()) {
+            problems.push_back(entry.path().string() + " is not valid JSON");
+            continue;
+        }
+        try {
+            records.push_back(from_json(j));
+        } catch (const Json::exception& e) {
+            problems.push_back(entry.path().string() + ": " + e.what());
+        }
+    }
+    return records;
+}
+
+int StateStore::next_domid()
+{
+    const std::string path = m_dir + "/next-domid";
+    if (m_next_domid == 0) {
+        try {
+            m_next_domid = std::stoi(read_text(path));
+        } catch (...) {
+            m_next_domid = 1;
+        }
+        if (m_next_domid < 1)
+            m_next_domid = 1;
+    }
+    const int domid = m_next_domid++;
+    (void)write_atomically(path, std::to_string(m_next_domid) + "\n");
+    return domid;
+}
+
+}  // namespace uxl::daemon

@@ -1,0 +1,117 @@
+// The backend interface: what runs a domain (a User-Mode Linux process, a QEMU machine, a
+// DragonFly vkernel), seen by the daemon as one small abstract class.
+//
+// This header is the pure half: capabilities, backend-specific validation and launch
+// planning, which turn a DomainSpec into plain data (argv, environment, directories) and
+// touch nothing on the host. The async controllers (UML mconsole, QEMU QMP, signals) come
+// with the daemon. Creating a domain uses the pieces in this order (ARCHITECTURE.md):
+//
+//   1. make_backend(spec.backend)        the registry, the only place that knows them all;
+//   2. backend->capabilities()           checked by the daemon before any request;
+//   3. backend->validate(spec)           refuses what this backend cannot run, one sentence;
+//   4. backend->plan_launch(spec, paths, domid)   argv/env for the per-domain monitor.
+#pragma once
+
+#include "uxl/domain_spec.h"
+#include "uxl/result.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uxl {
+
+// What a backend can do beyond starting the domain and shutting it down cleanly (which
+// every backend can). The daemon answers `unsupported` for anything false here; a backend
+// never pretends.
+struct Capabilities {
+    bool pause = false;            // pause / unpause
+    bool reboot = false;           // a host-initiated reboot (`uxl reboot`)
+    bool sysrq = false;            // `uxl sysrq`
+    bool hotplug_disk = false;     // block-attach / block-detach while running
+    bool hotplug_nic = false;      // network-attach / network-detach while running
+    bool balloon = false;          // mem-set below the boot size and back
+    bool vcpu_set = false;         // vcpu-set
+    bool save_restore = false;     // save / restore
+    bool migrate = false;          // migrate
+    bool pci_passthrough = false;  // pci = [...] and pci-attach
+    bool core_dump = false;        // dump-core, and the coredump-* on_* actions
+
+    friend bool operator==(const Capabilities&, const Capabilities&) = default;
+};
+
+// Where a domain's per-domain files live on the host. The daemon chooses them at step 1 of
+// create (system or session mode) and creates run_dir before planning; a backend only puts
+// them into argv and environment. Keep them short: several end up in sockaddr_un (108 bytes).
+struct DomainPaths {
+    std::string run_dir;         // private per-domain directory (mode 0700); the working dir
+    std::string uml_dir;         // UML's uml_dir: it makes <uml_dir>/<umid>/{mconsole,pid}
+    std::string mem_dir;         // tmpfs that allows PROT_EXEC mmap: UML's memory file goes here
+    std::string notify_socket;   // a DGRAM socket the daemon binds: UML's mconsole=notify:
+    std::string control_socket;  // the monitor's socket to uxld (not used by the guest itself)
+};
+
+// How the monitor wires the guest's console.
+enum class ConsoleWiring {
+    // fd 0 and fd 1 are both the guest end of one socketpair whose other end the monitor
+    // keeps (ring buffer and log); fd 2 goes to the console log. UML wants exactly this
+    // for con0=fd:0,fd:1; a socket (not a pty) means no winch helper process.
+    stdio_socketpair,
+};
+
+// Everything the monitor needs to start the guest, as plain data: no shell is ever
+// involved, every word goes to execve() as it is.
+struct LaunchPlan {
+    // argv[0] is the program, an absolute path (execv, no PATH search).
+    std::vector<std::string> argv;
+    // NAME=value entries added to the minimal environment the monitor gives every guest.
+    std::vector<std::string> env;
+    // Run with personality(ADDR_NO_RANDOMIZE), i.e. `setarch -R`: UML needs it to get a
+    // deterministic amount of usable memory (reference/backends.md §1).
+    bool disable_aslr = false;
+    // The directory to chdir to before exec (cores and stray files land here).
+    std::string working_dir;
+    // Directories that must exist (created with mode 0700 when missing) before exec.
+    std::vector<std::string> directories;
+    ConsoleWiring console = ConsoleWiring::stdio_socketpair;
+    // Where the controller reaches the running guest: UML's mconsole socket
+    // (<uml_dir>/<umid>/mconsole); for a vkernel, the pid file whose pid receives the
+    // signals (the vkernel forks, so the process the monitor started is not the kernel).
+    std::string control_endpoint;
+    // When the domain boots with more memory than `memory` (maxmem > memory), the size in
+    // KiB the controller balloons it down to once the guest is up; 0 = nothing to do.
+    std::uint64_t balloon_target_kb = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend();
+
+    virtual BackendKind kind() const = 0;
+    // A short lower-case name for messages and `uxl info`: "uml", "qemu", "vkernel".
+    virtual std::string_view name() const = 0;
+    virtual Capabilities capabilities() const = 0;
+
+    // Refuses what this backend cannot run, with one sentence that says why and what to
+    // change (Errc::unsupported for a limit of the backend, Errc::invalid_argument for a
+    // value it cannot use); the error's context names the setting or device. Pure: may be
+    // called anywhere, any number of times (the CLI may call it for `uxl create -n`).
+    virtual Result<void> validate(const DomainSpec& spec) const = 0;
+
+    // Turns a spec into the command that runs it. Pure and deterministic: the same
+    // arguments always give the same plan (the golden tests rely on it). Validates first,
+    // so a plan is never made for a spec validate() refuses; may also refuse paths that do
+    // not fit (a socket path longer than sockaddr_un allows). `domid` names the host side
+    // of the vifs (vif<domid>.<devid>), as xl does.
+    virtual Result<LaunchPlan> plan_launch(const DomainSpec& spec, const DomainPaths& paths,
+                                           int domid) const = 0;
+};
+
+// The registry: the backend that runs domains of this kind, or Errc::unsupported when this
+// build has none for it. The only place that knows every backend. Thread-safe; each call
+// returns a new, independent object.
+Result<std::unique_ptr<Backend>> make_backend(BackendKind kind);
+
+}  // namespace uxl

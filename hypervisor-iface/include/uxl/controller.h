@@ -1,0 +1,78 @@
+// The async control side of a running domain: one Controller per domain, over the backend's
+// control channel (UML's mconsole, QEMU's QMP, signals for a vkernel).
+//
+// A controller lives on the daemon's one event loop: every member is called on the loop
+// thread, every operation is a coroutine with a timeout, and events are delivered on the
+// loop thread too. It reports what the guest says about itself (ready for commands,
+// rebooted, panicked, a user notification, hung); the child's exit status comes from the
+// per-domain monitor, not from here (UML sends nothing on a clean halt).
+#pragma once
+
+#include "uxl/asio.h"
+#include "uxl/result.h"
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace uxl {
+
+enum class GuestEvent {
+    control_ready,  // commands can be sent from now on; text = the control endpoint
+    rebooted,       // the guest restarted in place and is ready again; text = the endpoint
+    panicked,       // text = the guest's panic message
+    user_notify,    // text = what the guest wrote (UML: to /proc/mconsole)
+    hung,           // a watchdog reported the guest hung; text = its message
+};
+
+constexpr std::string_view to_string(GuestEvent kind)
+{
+    switch (kind) {
+    case GuestEvent::control_ready: return "control_ready";
+    case GuestEvent::rebooted: return "rebooted";
+    case GuestEvent::panicked: return "panicked";
+    case GuestEvent::user_notify: return "user_notify";
+    case GuestEvent::hung: return "hung";
+    }
+    return "unknown";
+}
+
+struct ControllerEvent {
+    GuestEvent kind;
+    std::string text;
+};
+
+class Controller {
+public:
+    virtual ~Controller() = default;
+
+    // Each operation may be called at any time on the loop thread; operations on one
+    // controller are queued and run one at a time. Before the guest is ready for commands
+    // (control_ready) they fail with Errc::invalid_state, after close() as well. A guest
+    // that does not answer in time gives Errc::timeout; a guest that refuses gives
+    // Errc::backend_failed with its own words.
+
+    // A clean shutdown through the guest's init (UML: ctrl-alt-del). Returns once the guest
+    // has accepted the request; the exit itself is seen by the monitor.
+    virtual awaitable<Result<void>> shutdown() = 0;
+    // A host-initiated reboot; a `rebooted` event follows when the guest is back.
+    virtual awaitable<Result<void>> reboot() = 0;
+    virtual awaitable<Result<void>> pause() = 0;
+    virtual awaitable<Result<void>> unpause() = 0;
+    // A magic SysRq key; returns the output the guest sent back. Keys known to harm the
+    // guest are refused with Errc::unsupported.
+    virtual awaitable<Result<std::string>> sysrq(char key) = 0;
+    // A raw command in the backend's own control language; returns the reply text.
+    // Backends without such a language return Errc::unsupported.
+    virtual awaitable<Result<std::string>> command(std::string_view text) = 0;
+
+    // Sets the one event handler (replacing any earlier one). Call it right after making
+    // the controller: events are never delivered before the call that makes the controller
+    // returns, but they are not kept for a handler set later.
+    virtual void on_event(std::function<void(ControllerEvent)> handler) = 0;
+    // Stops listening, fails queued and running operations, and releases the sockets.
+    // Idempotent; also done by the destructor. Does not touch the guest.
+    virtual void close() = 0;
+};
+
+}  // namespace uxl

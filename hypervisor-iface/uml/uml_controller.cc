@@ -1,0 +1,181 @@
+// The UML Controller (see uml_controller.h). State lives in a shared State object so that
+// the notify handler and the coroutines stay valid however the controller handle is
+// dropped; everything runs on the executor's one thread.
+#include "uml/uml_controller.h"
+
+#include "uml/mconsole.h"
+
+#include <cctype>
+#include <optional>
+
+namespace uxl {
+
+namespace {
+
+struct State : std::enable_shared_from_this<State> {
+    explicit State(asio::any_io_executor executor) : executor(std::move(executor)) {}
+
+    asio::any_io_executor executor;
+    std::optional<mconsole::Client> client;
+    std::optional<mconsole::NotifyListener> listener;
+    std::function<void(ControllerEvent)> handler;
+    bool announced = false;  // the guest has told us its socket (or we were given it)
+    bool closed = false;
+
+    void emit(GuestEvent kind, std::string text)
+    {
+        if (!closed && handler)
+            handler(ControllerEvent{kind, std::move(text)});
+    }
+
+    void on_notification(mconsole::Notification note)
+    {
+        switch (note.type) {
+        case mconsole::NotifyType::socket:
+            client->set_socket_path(note.text);
+            if (!announced) {
+                announced = true;
+                emit(GuestEvent::control_ready, std::move(note.text));
+            } else {
+                emit(GuestEvent::rebooted, std::move(note.text));
+            }
+            break;
+        case mconsole::NotifyType::panic:
+            // A panicking guest never answers: fail the request in progress now (this is
+            // how `sysrq c` ends) rather than at its deadline.
+            client->abort_current(Error{Errc::backend_failed,
+                                        "The guest panicked: " + note.text, {}});
+            emit(GuestEvent::panicked, std::move(note.text));
+            break;
+        case mconsole::NotifyType::hang:
+            emit(GuestEvent::hung, std::move(note.text));
+            break;
+        case mconsole::NotifyType::user_notify:
+            emit(GuestEvent::user_notify, std::move(note.text));
+            break;
+        }
+    }
+
+    awaitable<Result<std::string>> request(std::string command)
+    {
+        // Called from the controller's coroutines, which hold the State.
+        if (closed)
+            co_return fail(Errc::invalid_state, "The domain's controller is closed.");
+        if (!announced)
+            co_return fail(Errc::invalid_state,
+                           "The guest is not ready for commands yet (it has not announced "
+                           "its mconsole socket).");
+        co_return co_await client->request(std::move(command));
+    }
+
+    void close()
+    {
+        if (closed)
+            return;
+        closed = true;
+        handler = nullptr;
+        if (listener)
+            listener->close();
+        if (client)
+            client->close();
+    }
+};
+
+// Asio's coroutines start suspended: their bodies run only when awaited, perhaps after
+// the handle or the caller's arguments are gone. So each operation copies what it needs
+// (the shared State, the command text) into a static coroutine's parameters first.
+class UmlController final : public Controller {
+public:
+    explicit UmlController(std::shared_ptr<State> state) : m_state(std::move(state)) {}
+    ~UmlController() override { m_state->close(); }
+
+    awaitable<Result<void>> shutdown() override { return simple(m_state, "cad"); }
+    awaitable<Result<void>> reboot() override { return simple(m_state, "reboot"); }
+    awaitable<Result<void>> pause() override { return simple(m_state, "stop"); }
+    awaitable<Result<void>> unpause() override { return simple(m_state, "go"); }
+
+    awaitable<Result<std::string>> sysrq(char key) override { return send_sysrq(m_state, key); }
+
+    awaitable<Result<std::string>> command(std::string_view text) override
+    {
+        return raw(m_state, std::string(text));
+    }
+
+    void on_event(std::function<void(ControllerEvent)> handler) override
+    {
+        if (!m_state->closed)
+            m_state->handler = std::move(handler);
+    }
+
+    void close() override { m_state->close(); }
+
+private:
+    static awaitable<Result<std::string>> raw(std::shared_ptr<State> state, std::string command)
+    {
+        co_return co_await state->request(std::move(command));
+    }
+
+    static awaitable<Result<void>> simple(std::shared_ptr<State> state, std::string command)
+    {
+        auto reply = co_await state->request(std::move(command));
+        if (!reply)
+            co_return std::unexpected(std::move(reply).error());
+        co_return Result<void>{};
+    }
+
+    static awaitable<Result<std::string>> send_sysrq(std::shared_ptr<State> state, char key)
+    {
+        if (key == 't')
+            co_return fail(Errc::unsupported,
+                           "sysrq t (show tasks) is refused for UML guests: through mconsole "
+                           "it panics the UML 6.1 kernel (\"Segfault with no mm\").");
+        if (!std::isgraph(static_cast<unsigned char>(key)))
+            co_return fail(Errc::invalid_argument,
+                           "A sysrq key must be one printable character.");
+        co_return co_await state->request(std::string("sysrq ") + key);
+    }
+
+    std::shared_ptr<State> m_state;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Controller>> make_uml_controller(asio::any_io_executor executor,
+                                                        std::string notify_socket_path,
+                                                        std::string mconsole_socket_path,
+                                                        UmlControllerOptions options)
+{
+    auto state = std::make_shared<State>(executor);
+    const bool adopting = !mconsole_socket_path.empty();
+
+    auto client = mconsole::Client::create(
+        executor, std::move(mconsole_socket_path),
+        mconsole::ClientOptions{.timeout = options.request_timeout});
+    if (!client)
+        return std::unexpected(std::move(client).error());
+    state->client.emplace(std::move(*client));
+
+    std::weak_ptr<State> weak = state;
+    auto listener = mconsole::NotifyListener::create(
+        executor, std::move(notify_socket_path), [weak](mconsole::Notification note) {
+            if (auto locked = weak.lock())
+                locked->on_notification(std::move(note));
+        });
+    if (!listener) {
+        state->close();
+        return std::unexpected(std::move(listener).error());
+    }
+    state->listener.emplace(std::move(*listener));
+
+    if (adopting) {
+        state->announced = true;
+        // Posted, so that the caller can set its handler first.
+        asio::post(executor, [weak] {
+            if (auto locked = weak.lock())
+                locked->emit(GuestEvent::control_ready, locked->client->socket_path());
+        });
+    }
+    return std::unique_ptr<Controller>(std::make_unique<UmlController>(std::move(state)));
+}
+
+}  // namespace uxl

@@ -1,0 +1,122 @@
+// The control protocol between `uxl` and `uxld`, declared once (doc/protocol.md).
+//
+// Newline-delimited JSON over a UNIX stream socket:
+//   1. on connect the daemon sends a greeting line: {"uxld": <daemon version>, "protocol": 1};
+//   2. the client sends requests, one per line: {"id": N, "op": "<op>", ...arguments};
+//   3. the daemon answers each with one reply line: {"id": N, "ok": true, ...result} or
+//      {"id": N, "ok": false, "error": {"code": "<Errc>", "message": "..."}};
+//   4. after a successful `console` reply the connection carries raw console bytes both
+//      ways until either side closes it.
+// A line longer than k_max_line, or one that is not a valid request, gets an error reply
+// (or the connection is dropped); the daemon carries on.
+#pragma once
+
+#include "uxl/result.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace uxl::protocol {
+
+constexpr int k_version = 1;
+constexpr std::size_t k_max_line = 1 << 20;
+
+// xl's domain states (the letters of `xl list`).
+enum class ShutdownReason { none, poweroff, reboot, suspend, crash, watchdog, soft_reset };
+std::string_view to_string(ShutdownReason reason);
+std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
+
+struct DomainInfo {
+    int domid = 0;
+    std::string name;
+    std::string uuid;
+    std::string backend;          // "uml", "qemu", "host" for Domain-0
+    bool running = false;
+    bool blocked = false;
+    bool paused = false;
+    bool shutdown = false;        // the guest has shut down (reason says why)
+    bool dying = false;
+    ShutdownReason reason = ShutdownReason::none;
+    std::uint64_t memory_kb = 0;  // current memory
+    int vcpus = 1;                // online vCPUs
+    double cpu_seconds = 0;       // CPU time used
+    double started_at = 0;        // unix time the domain (this incarnation) started
+    std::string config_json;      // the stored libxl_domain_config (for `list -l`); may be empty
+};
+
+// ---- Requests ------------------------------------------------------------------------
+
+struct CreateRequest {
+    std::string config_json;  // libxl_domain_config JSON, as `uxl create -n` prints it
+    std::string config_path;  // for messages and `rename-restart`; may be empty
+    bool paused = false;
+};
+struct ListRequest {
+    std::string domain;  // empty: all domains
+    bool long_format = false;
+};
+struct ShutdownRequest {
+    std::string domain;  // empty with all=true
+    bool all = false;
+    bool reboot = false;
+};
+struct WaitRequest {
+    std::string domain;
+    bool death_only = false;  // `shutdown -w -w`: wait for destruction, not just shutdown
+    int timeout_seconds = 0;  // 0: no limit
+};
+// destroy, pause, unpause, console, domid/domname lookups.
+struct DomainRequest {
+    enum class Op { destroy, pause, unpause, console, lookup };
+    Op op = Op::lookup;
+    std::string domain;
+};
+struct RenameRequest {
+    std::string domain;
+    std::string new_name;
+};
+struct SysrqRequest {
+    std::string domain;
+    char key = 0;
+};
+struct InfoRequest {};
+struct DmesgRequest {
+    bool clear = false;
+};
+
+using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
+                             DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest>;
+
+std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
+struct DecodedRequest {
+    std::uint64_t id = 0;
+    Request request;
+};
+Result<DecodedRequest> decode_request(std::string_view line);
+
+// ---- Replies -------------------------------------------------------------------------
+
+struct Reply {
+    std::uint64_t id = 0;
+    std::optional<Error> error;         // set when the request failed
+    std::optional<int> domid;           // create, lookup
+    std::optional<std::string> name;    // lookup
+    std::vector<DomainInfo> domains;    // list, wait (the domain's final state)
+    std::vector<std::pair<std::string, std::string>> info;  // info: key/value in order
+    std::optional<std::string> text;    // dmesg
+};
+
+std::string encode_reply(const Reply& reply);  // one line, with '\n'
+Result<Reply> decode_reply(std::string_view line);
+
+std::string encode_greeting(std::string_view daemon_version);
+Result<int> decode_greeting(std::string_view line);  // the protocol version
+
+std::string_view errc_to_wire(Errc code);
+Errc errc_from_wire(std::string_view text);
+
+}  // namespace uxl::protocol

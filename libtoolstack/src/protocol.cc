@@ -1,0 +1,314 @@
+// Encoding and decoding of the control protocol (see protocol.h and doc/protocol.md).
+// Every decode validates types and reports what was wrong: the daemon never trusts a client.
+#include "uxl/protocol.h"
+
+#include <nlohmann/json.hpp>
+
+namespace uxl::protocol {
+namespace {
+
+using Json = nlohmann::json;
+
+Error bad(std::string message)
+{
+    return Error{Errc::protocol, std::move(message), {}};
+}
+
+// Typed field reads that turn a wrong type into a protocol error instead of an exception.
+template <class T>
+Result<T> field(const Json& j, const char* key, T fallback)
+{
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    try {
+        return it->get<T>();
+    } catch (const Json::exception&) {
+        return std::unexpected(bad(std::string("field `") + key + "' has the wrong type"));
+    }
+}
+
+Result<std::string> required_string(const Json& j, const char* key)
+{
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string())
+        return std::unexpected(bad(std::string("field `") + key + "' (a string) is missing"));
+    return it->get<std::string>();
+}
+
+Json domain_to_json(const DomainInfo& d)
+{
+    Json j{{"domid", d.domid},     {"name", d.name},         {"uuid", d.uuid},
+           {"backend", d.backend}, {"running", d.running},   {"blocked", d.blocked},
+           {"paused", d.paused},   {"shutdown", d.shutdown}, {"dying", d.dying},
+           {"reason", to_string(d.reason)}, {"memory_kb", d.memory_kb}, {"vcpus", d.vcpus},
+           {"cpu_seconds", d.cpu_seconds}, {"started_at", d.started_at}};
+    if (!d.config_json.empty())
+        j["config"] = d.config_json;
+    return j;
+}
+
+Result<DomainInfo> domain_from_json(const Json& j)
+{
+    if (!j.is_object())
+        return std::unexpected(bad("a domain entry is not an object"));
+    DomainInfo d;
+    d.domid = UXL_TRY(field<int>(j, "domid", 0));
+    d.name = UXL_TRY(field<std::string>(j, "name", ""));
+    d.uuid = UXL_TRY(field<std::string>(j, "uuid", ""));
+    d.backend = UXL_TRY(field<std::string>(j, "backend", ""));
+    d.running = UXL_TRY(field<bool>(j, "running", false));
+    d.blocked = UXL_TRY(field<bool>(j, "blocked", false));
+    d.paused = UXL_TRY(field<bool>(j, "paused", false));
+    d.shutdown = UXL_TRY(field<bool>(j, "shutdown", false));
+    d.dying = UXL_TRY(field<bool>(j, "dying", false));
+    d.reason = parse_shutdown_reason(UXL_TRY(field<std::string>(j, "reason", "none")))
+                   .value_or(ShutdownReason::none);
+    d.memory_kb = UXL_TRY(field<std::uint64_t>(j, "memory_kb", 0));
+    d.vcpus = UXL_TRY(field<int>(j, "vcpus", 1));
+    d.cpu_seconds = UXL_TRY(field<double>(j, "cpu_seconds", 0));
+    d.started_at = UXL_TRY(field<double>(j, "started_at", 0));
+    d.config_json = UXL_TRY(field<std::string>(j, "config", ""));
+    return d;
+}
+
+std::string_view domain_op_name(DomainRequest::Op op)
+{
+    switch (op) {
+    case DomainRequest::Op::destroy: return "destroy";
+    case DomainRequest::Op::pause: return "pause";
+    case DomainRequest::Op::unpause: return "unpause";
+    case DomainRequest::Op::console: return "console";
+    case DomainRequest::Op::lookup: return "lookup";
+    }
+    return "lookup";
+}
+
+}  // namespace
+
+std::string_view to_string(ShutdownReason reason)
+{
+    switch (reason) {
+    case ShutdownReason::none: return "none";
+    case ShutdownReason::poweroff: return "poweroff";
+    case ShutdownReason::reboot: return "reboot";
+    case ShutdownReason::suspend: return "suspend";
+    case ShutdownReason::crash: return "crash";
+    case ShutdownReason::watchdog: return "watchdog";
+    case ShutdownReason::soft_reset: return "soft_reset";
+    }
+    return "none";
+}
+
+std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text)
+{
+    for (auto r : {ShutdownReason::none, ShutdownReason::poweroff, ShutdownReason::reboot,
+                   ShutdownReason::suspend, ShutdownReason::crash, ShutdownReason::watchdog,
+                   ShutdownReason::soft_reset})
+        if (to_string(r) == text)
+            return r;
+    return std::nullopt;
+}
+
+std::string_view errc_to_wire(Errc code)
+{
+    return to_string(code);
+}
+
+Errc errc_from_wire(std::string_view text)
+{
+    for (auto c : {Errc::invalid_argument, Errc::not_found, Errc::already_exists,
+                   Errc::invalid_state, Errc::unsupported, Errc::backend_failed, Errc::io,
+                   Errc::timeout, Errc::protocol, Errc::internal})
+        if (to_string(c) == text)
+            return c;
+    return Errc::internal;
+}
+
+std::string encode_request(std::uint64_t id, const Request& request)
+{
+    Json j{{"id", id}};
+    std::visit(
+        [&](const auto& r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, CreateRequest>) {
+                j["op"] = "create";
+                j["config"] = r.config_json;
+                j["config_path"] = r.config_path;
+                j["paused"] = r.paused;
+            } else if constexpr (std::is_same_v<T, ListRequest>) {
+                j["op"] = "list";
+                j["domain"] = r.domain;
+                j["long"] = r.long_format;
+            } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
+                j["op"] = r.reboot ? "reboot" : "shutdown";
+                j["domain"] = r.domain;
+                j["all"] = r.all;
+            } else if constexpr (std::is_same_v<T, WaitRequest>) {
+                j["op"] = "wait";
+                j["domain"] = r.domain;
+                j["death_only"] = r.death_only;
+                j["timeout"] = r.timeout_seconds;
+            } else if constexpr (std::is_same_v<T, DomainRequest>) {
+                j["op"] = domain_op_name(r.op);
+                j["domain"] = r.domain;
+            } else if constexpr (std::is_same_v<T, RenameRequest>) {
+                j["op"] = "rename";
+                j["domain"] = r.domain;
+                j["new_name"] = r.new_name;
+            } else if constexpr (std::is_same_v<T, SysrqRequest>) {
+                j["op"] = "sysrq";
+                j["domain"] = r.domain;
+                j["key"] = std::string(1, r.key);
+            } else if constexpr (std::is_same_v<T, InfoRequest>) {
+                j["op"] = "info";
+            } else if constexpr (std::is_same_v<T, DmesgRequest>) {
+                j["op"] = "dmesg";
+                j["clear"] = r.clear;
+            }
+        },
+        request);
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Result<DecodedRequest> decode_request(std::string_view line)
+{
+    if (line.size() > k_max_line)
+        return std::unexpected(bad("request too long"));
+    Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object())
+        return std::unexpected(bad("a request must be one JSON object on one line"));
+    DecodedRequest out;
+    out.id = UXL_TRY(field<std::uint64_t>(j, "id", 0));
+    const std::string op = UXL_TRY(required_string(j, "op"));
+
+    if (op == "create") {
+        CreateRequest r;
+        r.config_json = UXL_TRY(required_string(j, "config"));
+        r.config_path = UXL_TRY(field<std::string>(j, "config_path", ""));
+        r.paused = UXL_TRY(field<bool>(j, "paused", false));
+        out.request = std::move(r);
+    } else if (op == "list") {
+        ListRequest r;
+        r.domain = UXL_TRY(field<std::string>(j, "domain", ""));
+        r.long_format = UXL_TRY(field<bool>(j, "long", false));
+        out.request = std::move(r);
+    } else if (op == "shutdown" || op == "reboot") {
+        ShutdownRequest r;
+        r.domain = UXL_TRY(field<std::string>(j, "domain", ""));
+        r.all = UXL_TRY(field<bool>(j, "all", false));
+        r.reboot = op == "reboot";
+        out.request = std::move(r);
+    } else if (op == "wait") {
+        WaitRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.death_only = UXL_TRY(field<bool>(j, "death_only", false));
+        r.timeout_seconds = UXL_TRY(field<int>(j, "timeout", 0));
+        out.request = std::move(r);
+    } else if (op == "destroy" || op == "pause" || op == "unpause" || op == "console" ||
+               op == "lookup") {
+        DomainRequest r;
+        r.op = op == "destroy"   ? DomainRequest::Op::destroy
+               : op == "pause"   ? DomainRequest::Op::pause
+               : op == "unpause" ? DomainRequest::Op::unpause
+               : op == "console" ? DomainRequest::Op::console
+                                 : DomainRequest::Op::lookup;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        out.request = std::move(r);
+    } else if (op == "rename") {
+        RenameRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.new_name = UXL_TRY(required_string(j, "new_name"));
+        out.request = std::move(r);
+    } else if (op == "sysrq") {
+        SysrqRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        const std::string key = UXL_TRY(required_string(j, "key"));
+        if (key.size() != 1)
+            return std::unexpected(bad("sysrq key must be one character"));
+        r.key = key[0];
+        out.request = std::move(r);
+    } else if (op == "info") {
+        out.request = InfoRequest{};
+    } else if (op == "dmesg") {
+        DmesgRequest r;
+        r.clear = UXL_TRY(field<bool>(j, "clear", false));
+        out.request = r;
+    } else {
+        return std::unexpected(bad("unknown request `" + op + "'"));
+    }
+    return out;
+}
+
+std::string encode_reply(const Reply& reply)
+{
+    Json j{{"id", reply.id}, {"ok", !reply.error}};
+    if (reply.error) {
+        j["error"] = {{"code", errc_to_wire(reply.error->code)}, {"message", reply.error->message}};
+    }
+    if (reply.domid)
+        j["domid"] = *reply.domid;
+    if (reply.name)
+        j["name"] = *reply.name;
+    if (!reply.domains.empty()) {
+        Json list = Json::array();
+        for (const auto& d : reply.domains)
+            list.push_back(domain_to_json(d));
+        j["domains"] = std::move(list);
+    }
+    if (!reply.info.empty()) {
+        Json list = Json::array();
+        for (const auto& [k, v] : reply.info)
+            list.push_back(Json::array({k, v}));
+        j["info"] = std::move(list);
+    }
+    if (reply.text)
+        j["text"] = *reply.text;
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Result<Reply> decode_reply(std::string_view line)
+{
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return std::unexpected(bad("the daemon sent a reply that is not JSON"));
+    Reply r;
+    r.id = UXL_TRY(field<std::uint64_t>(j, "id", 0));
+    if (!UXL_TRY(field<bool>(j, "ok", false))) {
+        auto e = j.find("error");
+        if (e == j.end() || !e->is_object())
+            return std::unexpected(bad("the daemon sent a failure without an error"));
+        r.error = Error{errc_from_wire(UXL_TRY(field<std::string>(*e, "code", "internal"))),
+                        UXL_TRY(field<std::string>(*e, "message", "")), {}};
+    }
+    if (j.contains("domid"))
+        r.domid = UXL_TRY(field<int>(j, "domid", 0));
+    if (j.contains("name"))
+        r.name = UXL_TRY(field<std::string>(j, "name", ""));
+    if (auto it = j.find("domains"); it != j.end() && it->is_array())
+        for (const auto& d : *it)
+            r.domains.push_back(UXL_TRY(domain_from_json(d)));
+    if (auto it = j.find("info"); it != j.end() && it->is_array())
+        for (const auto& kv : *it)
+            if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
+                r.info.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+    if (j.contains("text"))
+        r.text = UXL_TRY(field<std::string>(j, "text", ""));
+    return r;
+}
+
+std::string encode_greeting(std::string_view daemon_version)
+{
+    Json j{{"uxld", std::string(daemon_version)}, {"protocol", k_version}};
+    return j.dump() + "\n";
+}
+
+Result<int> decode_greeting(std::string_view line)
+{
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("uxld"))
+        return std::unexpected(bad("the socket did not greet like uxld"));
+    return field<int>(j, "protocol", 0);
+}
+
+}  // namespace uxl::protocol
