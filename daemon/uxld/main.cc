@@ -134,14 +134,10 @@ int main(int argc, char** argv)
     log.set_echo(options.foreground);
     ::signal(SIGPIPE, SIG_IGN);
 
-    asio::io_context io;
-    asio::thread_pool pool(2);
-    DomainManager manager(io.get_executor(), pool, paths, log);
-    ControlServer server(io.get_executor(), manager, log, paths.system_mode);
-
     // Refuse early, before daemonizing, when another daemon owns the socket.
     {
-        asio::local::stream_protocol::socket probe(io);
+        asio::io_context probe_io;
+        asio::local::stream_protocol::socket probe(probe_io);
         boost::system::error_code ec;
         probe.connect(asio::local::stream_protocol::endpoint(paths.socket), ec);
         if (!ec) {
@@ -149,10 +145,17 @@ int main(int argc, char** argv)
             return 1;
         }
     }
+    // Daemonize before any thread exists: fork() keeps only the calling thread.
     if (!options.foreground && !daemonize(error)) {
         std::fprintf(stderr, "uxld: cannot daemonize: %s\n", error.c_str());
         return 1;
     }
+
+    asio::io_context io;
+    asio::thread_pool pool(2);
+    DomainManager manager(io.get_executor(), pool, paths, log);
+    ControlServer server(io.get_executor(), manager, log, paths.system_mode);
+
     if (!options.pidfile.empty()) {
         const std::string tmp = options.pidfile + ".tmp";
         std::ofstream(tmp) << ::getpid() << "\n";
