@@ -161,9 +161,12 @@ asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
     asio::steady_timer timer(m_executor);
     while (!ec) {
         // A client that sends nothing, or half a line, for too long is dropped.
+        // `reading` guards against the timer firing just as the read completes: its
+        // handler may already be queued when cancel() is called.
+        auto reading = std::make_shared<bool>(true);
         timer.expires_after(k_request_timeout);
-        timer.async_wait([&socket](const boost::system::error_code& e) {
-            if (!e) {
+        timer.async_wait([&socket, reading](const boost::system::error_code& e) {
+            if (!e && *reading) {
                 boost::system::error_code ignored;
                 socket.close(ignored);
             }
@@ -171,6 +174,7 @@ asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
         std::size_t n = co_await asio::async_read_until(
             socket, asio::dynamic_buffer(buffer, protocol::k_max_line + 1), '\n',
             asio::redirect_error(asio::use_awaitable, ec));
+        *reading = false;
         timer.cancel();
         if (ec == asio::error::not_found) {
             const std::string line = protocol::encode_reply(

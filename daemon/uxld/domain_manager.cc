@@ -339,6 +339,14 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
     }
     if (auto ok = d->backend->validate(spec); !ok)
         co_return std::unexpected(ok.error());
+    // The files the guest needs must be there: a missing initramfs would only show up as a
+    // guest that cannot boot.
+    for (const auto& [what, path] : {std::pair<const char*, std::string>{"kernel", spec.kernel},
+                                     {"ramdisk", spec.ramdisk}}) {
+        if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+            co_return fail(Errc::invalid_argument,
+                           std::string(what) + " " + path + ": " + std::strerror(errno));
+    }
 
     // 3. the per-domain directory.
     dir = m_paths.run_dir + "/" + std::to_string(domid);

@@ -1,0 +1,933 @@
+// Integration tests: the real uxld, uxl and uxl-monitor binaries with real User-Mode Linux
+// guests (Debian's /usr/bin/linux and the example initramfs from share/examples/build-guest.sh,
+// built once per test process, or $UXL_TEST_INITRAMFS when that names an existing image).
+//
+// Each test gets a fresh temporary root with its own uxld; TearDown destroys whatever is left,
+// stops the daemon, kills any process whose command line mentions the root and removes it, so a
+// failing test leaves nothing behind. Every wait is bounded by a deadline; there are no sleeps
+// used as assertions.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <poll.h>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr const char* kLinux = "/usr/bin/linux";
+constexpr const char* kBanner = "uxl example guest: up";
+constexpr auto kBootTimeout = 60s;
+constexpr auto kCommandTimeout = 60s;
+
+// ---------------------------------------------------------------------------------------------
+// Small process and file helpers
+
+std::string slurp(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void spit(const std::string& path, const std::string& contents)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << contents;
+}
+
+size_t count_of(const std::string& hay, const std::string& needle)
+{
+    size_t n = 0;
+    for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1))
+        ++n;
+    return n;
+}
+
+// Polls `pred` every 50 ms until it holds or `timeout` has passed; returns its last value.
+bool wait_until(const std::function<bool()>& pred, Clock::duration timeout)
+{
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        if (pred())
+            return true;
+        if (Clock::now() >= deadline)
+            return pred();
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
+struct Proc {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    std::string cmdline;  // arguments joined by spaces
+};
+
+std::optional<Proc> read_proc(pid_t pid)
+{
+    std::string base = "/proc/" + std::to_string(pid);
+    std::string cmd = slurp(base + "/cmdline");
+    if (cmd.empty())
+        return std::nullopt;  // gone, a zombie or a kernel thread
+    while (!cmd.empty() && cmd.back() == '\0')
+        cmd.pop_back();
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    std::string stat = slurp(base + "/stat");
+    auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos)
+        return std::nullopt;
+    std::istringstream rest(stat.substr(close_paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' || state == 'X')
+        return std::nullopt;
+    return Proc{pid, ppid, cmd};
+}
+
+// Every live process whose command line contains `needle`.
+std::vector<Proc> procs_mentioning(const std::string& needle)
+{
+    std::vector<Proc> out;
+    DIR* d = ::opendir("/proc");
+    if (!d)
+        return out;
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == ::getpid())
+            continue;
+        if (auto p = read_proc(static_cast<pid_t>(pid)); p && p->cmdline.find(needle) != std::string::npos)
+            out.push_back(*p);
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::string describe(const std::vector<Proc>& procs)
+{
+    std::string s;
+    for (const auto& p : procs)
+        s += "  " + std::to_string(p.pid) + " (ppid " + std::to_string(p.ppid) + "): " + p.cmdline + "\n";
+    return s;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v)
+{
+    std::vector<char*> out;
+    for (auto& s : v)
+        out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+std::vector<std::string> environment_with(const std::vector<std::string>& extra)
+{
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string entry(*e);
+        bool overridden = false;
+        for (const auto& x : extra)
+            if (entry.substr(0, entry.find('=') + 1) == x.substr(0, x.find('=') + 1))
+                overridden = true;
+        if (!overridden)
+            env.push_back(entry);
+    }
+    env.insert(env.end(), extra.begin(), extra.end());
+    return env;
+}
+
+struct RunResult {
+    int exit_code = -1;  // 128+N when killed by signal N; -2 on timeout
+    std::string out;
+    std::string err;
+    bool timed_out = false;
+};
+
+// Runs argv (argv[0] a path) with `input` on stdin, collecting both streams; kills it at the
+// deadline. All pipes are close-on-exec so nothing leaks into uxld, monitors or guests.
+RunResult run(std::vector<std::string> argv, const std::vector<std::string>& env_extra,
+              const std::string& input = "", Clock::duration timeout = kCommandTimeout)
+{
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
+        throw std::runtime_error("pipe2 failed");
+    auto env = environment_with(env_extra);
+    auto cargv = c_strings(argv);
+    auto cenv = c_strings(env);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    ::signal(SIGPIPE, SIG_IGN);
+    if (!input.empty())
+        (void)!::write(in_pipe[1], input.data(), input.size());
+    ::close(in_pipe[1]);
+
+    RunResult r;
+    auto deadline = Clock::now() + timeout;
+    int fds[2] = {out_pipe[0], err_pipe[0]};
+    std::string* bufs[2] = {&r.out, &r.err};
+    int open_count = 2;
+    while (open_count > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            r.timed_out = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+        int n = ::poll(p, 2, static_cast<int>(std::min<long long>(left, 200)));
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[4096];
+            ssize_t got = ::read(fds[i], buf, sizeof buf);
+            if (got > 0) {
+                bufs[i]->append(buf, static_cast<size_t>(got));
+            } else {
+                ::close(fds[i]);
+                fds[i] = -1;
+                p[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    for (int fd : fds)
+        if (fd >= 0)
+            ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = r.timed_out ? -2 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+std::string show(const RunResult& r)
+{
+    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
+           "\n--- stdout:\n" + r.out + "\n--- stderr:\n" + r.err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `uxl console NAME` as a child process: read its output with deadlines, type into it.
+
+class ConsoleSession {
+public:
+    ConsoleSession(const std::string& name, const std::vector<std::string>& env_extra)
+    {
+        int in_pipe[2], out_pipe[2];
+        if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC))
+            throw std::runtime_error("pipe2 failed");
+        std::vector<std::string> argv{UXL_BINARY, "console", name};
+        auto env = environment_with(env_extra);
+        auto cargv = c_strings(argv);
+        auto cenv = c_strings(env);
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            ::dup2(in_pipe[0], 0);
+            ::dup2(out_pipe[1], 1);
+            ::dup2(out_pipe[1], 2);
+            ::execve(cargv[0], cargv.data(), cenv.data());
+            ::_exit(127);
+        }
+        ::close(in_pipe[0]);
+        ::close(out_pipe[1]);
+        m_in = in_pipe[1];
+        m_out = out_pipe[0];
+        ::signal(SIGPIPE, SIG_IGN);
+    }
+
+    ~ConsoleSession()
+    {
+        if (m_in >= 0)
+            ::close(m_in);
+        if (m_out >= 0)
+            ::close(m_out);
+        ::kill(m_pid, SIGKILL);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+
+    ConsoleSession(const ConsoleSession&) = delete;
+    ConsoleSession& operator=(const ConsoleSession&) = delete;
+
+    // Waits until the output (from the start of the session) holds `needle` `times` times.
+    bool wait_for(const std::string& needle, Clock::duration timeout, size_t times = 1)
+    {
+        auto deadline = Clock::now() + timeout;
+        for (;;) {
+            if (count_of(m_buf, needle) >= times)
+                return true;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            if (left <= 0 || m_out < 0)
+                return false;
+            pollfd p{m_out, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 200))) > 0) {
+                char buf[4096];
+                ssize_t got = ::read(m_out, buf, sizeof buf);
+                if (got > 0) {
+                    m_buf.append(buf, static_cast<size_t>(got));
+                } else {
+                    ::close(m_out);
+                    m_out = -1;
+                }
+            }
+        }
+    }
+
+    bool send(const std::string& text)
+    {
+        return ::write(m_in, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    }
+
+    const std::string& output() const { return m_buf; }
+
+private:
+    pid_t m_pid = -1;
+    int m_in = -1;
+    int m_out = -1;
+    std::string m_buf;
+};
+
+// One row of `uxl list`.
+struct ListRow {
+    std::string name;
+    int domid = -1;
+    std::string state;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The fixture
+
+class UxldIntegration : public ::testing::Test {
+protected:
+    static inline std::string s_image_dir;
+    static inline std::string s_initramfs;
+    static inline std::string s_setup_error;
+
+    static void SetUpTestSuite()
+    {
+        if (::access(kLinux, X_OK) != 0)
+            return;
+        // A prebuilt image (as for monitor_tests) saves the 2-3 s build in every test process
+        // that ctest starts.
+        if (const char* prebuilt = std::getenv("UXL_TEST_INITRAMFS"); prebuilt && fs::exists(prebuilt)) {
+            s_initramfs = prebuilt;
+            return;
+        }
+        char tmpl[] = "/tmp/uxlit-img.XXXXXX";
+        if (!::mkdtemp(tmpl)) {
+            s_setup_error = "mkdtemp failed";
+            return;
+        }
+        s_image_dir = tmpl;
+        s_initramfs = s_image_dir + "/initramfs.cpio.gz";
+        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", s_initramfs},
+                          {}, "", 120s);
+        if (r.exit_code != 0 || !fs::exists(s_initramfs))
+            s_setup_error = "build-guest.sh failed: " + show(r);
+    }
+
+    static void TearDownTestSuite()
+    {
+        if (!s_image_dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(s_image_dir, ec);
+            s_image_dir.clear();
+        }
+    }
+
+    void SetUp() override
+    {
+        if (::access(kLinux, X_OK) != 0)
+            GTEST_SKIP() << kLinux << " is absent (install user-mode-linux)";
+        ASSERT_TRUE(s_setup_error.empty()) << s_setup_error;
+        char tmpl[] = "/tmp/uxlit.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        m_root = tmpl;
+        m_socket = m_root + "/uxld.sock";
+        fs::create_directories(m_root + "/cfg");
+        start_daemon();
+    }
+
+    void TearDown() override
+    {
+        if (m_root.empty())
+            return;
+        if (HasFailure())
+            dump_diagnostics();
+        // Destroy every domain still listed (only possible while the daemon runs).
+        if (m_uxld_pid > 0 && daemon_alive()) {
+            for (const auto& row : list_rows())
+                if (row.domid != 0)
+                    (void)uxl({"destroy", row.name}, "", 30s);
+        }
+        stop_daemon(SIGTERM);
+        // Anything left that mentions the root: monitors, UML and its helpers.
+        wait_until([&] {
+            auto left = procs_mentioning(m_root);
+            for (const auto& p : left)
+                ::kill(p.pid, SIGKILL);
+            return left.empty();
+        }, 20s);
+        std::error_code ec;
+        fs::remove_all(m_root, ec);
+        m_root.clear();
+    }
+
+    // --- the daemon ---------------------------------------------------------------------
+
+    void start_daemon()
+    {
+        std::string log = m_root + "/uxld.stderr";
+        std::vector<std::string> argv{UXLD_BINARY, "--foreground", "--root", m_root};
+        auto cargv = c_strings(argv);
+        m_uxld_pid = ::fork();
+        if (m_uxld_pid == 0) {
+            int null_fd = ::open("/dev/null", O_RDONLY);
+            int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            ::dup2(null_fd, 0);
+            ::dup2(log_fd, 1);
+            ::dup2(log_fd, 2);
+            ::execv(cargv[0], cargv.data());
+            ::_exit(127);
+        }
+        ASSERT_GT(m_uxld_pid, 0);
+        bool up = wait_until([&] { return !daemon_alive() || socket_connects(); }, 20s);
+        ASSERT_TRUE(up && daemon_alive()) << "uxld did not come up; its output:\n" << slurp(log);
+    }
+
+    bool daemon_alive()
+    {
+        if (m_uxld_pid <= 0)
+            return false;
+        int status = 0;
+        pid_t r = ::waitpid(m_uxld_pid, &status, WNOHANG);
+        if (r == m_uxld_pid) {
+            m_uxld_pid = -1;
+            return false;
+        }
+        return true;
+    }
+
+    void stop_daemon(int sig)
+    {
+        if (m_uxld_pid <= 0)
+            return;
+        ::kill(m_uxld_pid, sig);
+        bool gone = wait_until([&] { return !daemon_alive(); }, 15s);
+        if (!gone) {
+            ADD_FAILURE() << "uxld did not exit on signal " << sig;
+            ::kill(m_uxld_pid, SIGKILL);
+            ::waitpid(m_uxld_pid, nullptr, 0);
+            m_uxld_pid = -1;
+        }
+    }
+
+    int connect_socket()
+    {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
+    bool socket_connects()
+    {
+        int fd = connect_socket();
+        if (fd < 0)
+            return false;
+        ::close(fd);
+        return true;
+    }
+
+    // --- uxl --------------------------------------------------------------------------------
+
+    std::vector<std::string> env() const { return {"UXL_SOCKET=" + m_socket}; }
+
+    RunResult uxl(std::vector<std::string> args, const std::string& input = "",
+                  Clock::duration timeout = kCommandTimeout)
+    {
+        args.insert(args.begin(), UXL_BINARY);
+        return run(args, env(), input, timeout);
+    }
+
+    std::string write_config(const std::string& name, const std::string& extra = "",
+                             const std::string& kernel = kLinux)
+    {
+        std::string path = m_root + "/cfg/" + name + ".cfg";
+        spit(path, "name=\"" + name + "\"\nkernel=\"" + kernel + "\"\nramdisk=\"" + s_initramfs +
+                       "\"\nmemory=64\n" + extra);
+        return path;
+    }
+
+    // Creates NAME and returns its domid (from `uxl domid`), or -1 after a test failure.
+    int create(const std::string& name, const std::string& extra = "")
+    {
+        RunResult r = uxl({"create", write_config(name, extra)});
+        EXPECT_EQ(r.exit_code, 0) << "create " << name << ": " << show(r);
+        if (r.exit_code != 0)
+            return -1;
+        EXPECT_NE(r.err.find("Parsing config from"), std::string::npos) << show(r);
+        return domid_of(name).value_or(-1);
+    }
+
+    std::vector<ListRow> list_rows()
+    {
+        std::vector<ListRow> rows;
+        RunResult r = uxl({"list"}, "", 30s);
+        if (r.exit_code != 0)
+            return rows;
+        std::istringstream in(r.out);
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            ListRow row;
+            std::string mem, vcpus;
+            if (f >> row.name >> row.domid >> mem >> vcpus >> row.state)
+                rows.push_back(row);
+        }
+        return rows;
+    }
+
+    std::optional<ListRow> row_of(const std::string& name)
+    {
+        for (const auto& row : list_rows())
+            if (row.name == name)
+                return row;
+        return std::nullopt;
+    }
+
+    std::optional<int> domid_of(const std::string& name)
+    {
+        if (auto row = row_of(name))
+            return row->domid;
+        return std::nullopt;
+    }
+
+    std::vector<ListRow> guests()
+    {
+        auto rows = list_rows();
+        std::erase_if(rows, [](const ListRow& r) { return r.domid == 0; });
+        return rows;
+    }
+
+    // --- guests -----------------------------------------------------------------------------
+
+    std::string console_log(const std::string& name) { return slurp(m_root + "/log/console/" + name + ".log"); }
+
+    bool wait_for_banner(const std::string& name, size_t times = 1, Clock::duration timeout = kBootTimeout)
+    {
+        return wait_until([&] { return count_of(console_log(name), kBanner) >= times; }, timeout);
+    }
+
+    // The UML main process of NAME: `umid=NAME` under our root, parented by its uxl-monitor.
+    std::optional<Proc> uml_main(const std::string& name)
+    {
+        for (const auto& p : procs_mentioning(m_root)) {
+            if (p.cmdline.find(" umid=" + name + " ") == std::string::npos)
+                continue;
+            auto parent = read_proc(p.ppid);
+            if (parent && parent->cmdline.find("uxl-monitor") != std::string::npos)
+                return p;
+        }
+        return std::nullopt;
+    }
+
+    std::vector<Proc> domain_procs() { return procs_mentioning(m_root + "/d/"); }
+
+    std::vector<std::string> domain_dirs()
+    {
+        std::vector<std::string> out;
+        std::error_code ec;
+        if (fs::exists(m_root + "/d"))
+            for (const auto& e : fs::directory_iterator(m_root + "/d", ec))
+                out.push_back(e.path().filename().string());
+        return out;
+    }
+
+    void dump_diagnostics()
+    {
+        std::string tail = slurp(m_root + "/log/uxld.log");
+        if (tail.size() > 6000)
+            tail = tail.substr(tail.size() - 6000);
+        std::cerr << "=== uxld.log (tail) ===\n" << tail << "\n=== uxld stderr ===\n"
+                  << slurp(m_root + "/uxld.stderr") << "\n=== processes under " << m_root << " ===\n"
+                  << describe(procs_mentioning(m_root));
+    }
+
+    std::string m_root;
+    std::string m_socket;
+    pid_t m_uxld_pid = -1;
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. create → banner → list → shutdown -w → gone, with nothing left behind.
+
+TEST_F(UxldIntegration, CreateBootListShutdownLeavesNothing)
+{
+    int domid = create("t1");
+    ASSERT_GT(domid, 0);
+
+    ASSERT_TRUE(wait_for_banner("t1")) << "no banner in the console log:\n" << console_log("t1");
+    {
+        ConsoleSession console("t1", env());
+        EXPECT_TRUE(console.wait_for(kBanner, 20s)) << "uxl console did not stream the banner:\n"
+                                                    << console.output();
+    }
+
+    auto row = row_of("t1");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->domid, domid);
+    EXPECT_TRUE(row->state == "-b----" || row->state == "r-----") << row->state;
+    RunResult list = uxl({"list"});
+    EXPECT_EQ(list.out.rfind("Name                                        ID   Mem VCPUs\tState\tTime(s)\n", 0), 0u)
+        << list.out;
+
+    RunResult down = uxl({"shutdown", "-w", "t1"});
+    EXPECT_EQ(down.exit_code, 0) << show(down);
+    EXPECT_FALSE(row_of("t1").has_value()) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s)) << describe(domain_procs());
+    EXPECT_FALSE(fs::exists(m_root + "/d/" + std::to_string(domid)));
+}
+
+// 2. reboot → back with a new domid, the banner a second time.
+
+TEST_F(UxldIntegration, RebootComesBackWithNewDomid)
+{
+    int domid = create("rb");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("rb")) << console_log("rb");
+
+    RunResult r = uxl({"reboot", "rb"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+
+    int new_domid = -1;
+    EXPECT_TRUE(wait_until([&] {
+        new_domid = domid_of("rb").value_or(-1);
+        return new_domid > 0 && new_domid != domid;
+    }, kBootTimeout)) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_for_banner("rb", 2)) << "no second banner:\n" << console_log("rb");
+    auto row = row_of("rb");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->domid, new_domid);
+    EXPECT_EQ(guests().size(), 1u);
+}
+
+// 3. on_crash: the UML process killed with SIGKILL.
+
+TEST_F(UxldIntegration, OnCrashDestroyRemovesTheDomain)
+{
+    ASSERT_GT(create("cd", "on_crash=\"destroy\"\n"), 0);
+    ASSERT_TRUE(wait_for_banner("cd")) << console_log("cd");
+    auto guest = uml_main("cd");
+    ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
+    ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
+
+    EXPECT_TRUE(wait_until([&] { return !row_of("cd").has_value(); }, 30s)) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s)) << describe(domain_procs());
+    EXPECT_TRUE(wait_until([&] { return domain_dirs().empty(); }, 10s));
+}
+
+TEST_F(UxldIntegration, OnCrashRestartComesBackWithNewDomid)
+{
+    int domid = create("cr", "on_crash=\"restart\"\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("cr")) << console_log("cr");
+    auto guest = uml_main("cr");
+    ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
+    ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
+
+    EXPECT_TRUE(wait_until([&] {
+        auto id = domid_of("cr");
+        return id && *id != domid;
+    }, kBootTimeout)) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_for_banner("cr", 2)) << "the restarted guest did not boot:\n" << console_log("cr");
+    auto again = uml_main("cr");
+    ASSERT_TRUE(again.has_value());
+    EXPECT_NE(again->pid, guest->pid);
+}
+
+TEST_F(UxldIntegration, OnCrashPreserveKeepsItUntilDestroy)
+{
+    ASSERT_GT(create("cp", "on_crash=\"preserve\"\n"), 0);
+    ASSERT_TRUE(wait_for_banner("cp")) << console_log("cp");
+    auto guest = uml_main("cp");
+    ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
+    ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
+
+    EXPECT_TRUE(wait_until([&] {
+        auto row = row_of("cp");
+        return row && row->state == "---sc-";
+    }, 30s)) << uxl({"list"}).out;
+
+    RunResult r = uxl({"destroy", "cp"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_FALSE(row_of("cp").has_value()) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s)) << describe(domain_procs());
+    EXPECT_TRUE(wait_until([&] { return domain_dirs().empty(); }, 10s));
+}
+
+// 4. pause/unpause.
+
+TEST_F(UxldIntegration, PauseAndUnpause)
+{
+    ASSERT_GT(create("pz"), 0);
+    ASSERT_TRUE(wait_for_banner("pz")) << console_log("pz");
+
+    RunResult r = uxl({"pause", "pz"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    auto row = row_of("pz");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->state, "--p---");
+
+    r = uxl({"unpause", "pz"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    row = row_of("pz");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_TRUE(row->state == "-b----" || row->state == "r-----") << row->state;
+
+    ConsoleSession console("pz", env());
+    ASSERT_TRUE(console.send("echo ping-$((1+1))\n"));
+    EXPECT_TRUE(console.wait_for("ping-2", 20s)) << "the console did not answer:\n" << console.output();
+}
+
+// 5. destroy leaves no process (UML helpers included) and nothing in DIR/d.
+
+TEST_F(UxldIntegration, DestroyLeavesNoProcess)
+{
+    ASSERT_GT(create("ds"), 0);
+    ASSERT_TRUE(wait_for_banner("ds")) << console_log("ds");
+    // UML runs helper processes next to its main one; all of them must go.
+    ASSERT_GE(procs_mentioning(" umid=ds ").size(), 2u) << describe(procs_mentioning(m_root));
+
+    RunResult r = uxl({"destroy", "ds"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_FALSE(row_of("ds").has_value()) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s)) << describe(domain_procs());
+    EXPECT_TRUE(wait_until([&] { return domain_dirs().empty(); }, 10s));
+}
+
+// 6. kill -9 uxld with three guests running → restart → all re-adopted, console output written
+//    meanwhile present, shutdown still clean.
+
+TEST_F(UxldIntegration, KilledDaemonReadoptsItsGuests)
+{
+    const std::vector<std::string> names{"a1", "a2", "a3"};
+    std::vector<int> domids;
+    for (const auto& n : names) {
+        domids.push_back(create(n));
+        ASSERT_GT(domids.back(), 0);
+    }
+    std::vector<pid_t> pids;
+    for (const auto& n : names) {
+        ASSERT_TRUE(wait_for_banner(n)) << n << ":\n" << console_log(n);
+        auto p = uml_main(n);
+        ASSERT_TRUE(p.has_value()) << n;
+        pids.push_back(p->pid);
+    }
+
+    // A guest command that prints after the daemon is gone. The echoed command line itself
+    // does not contain the marker; only its output does.
+    {
+        ConsoleSession console("a1", env());
+        ASSERT_TRUE(console.send("(sleep 3; echo while-you-were-$(echo away)) &\n"));
+        ASSERT_TRUE(console.wait_for("while-you-were-$(echo away)", 10s)) << console.output();
+    }
+    stop_daemon(SIGKILL);
+
+    EXPECT_TRUE(wait_until([&] { return console_log("a1").find("while-you-were-away") != std::string::npos; }, 30s))
+        << "the guest's output did not reach the console log while uxld was down";
+    for (size_t i = 0; i < names.size(); ++i) {
+        auto p = read_proc(pids[i]);
+        EXPECT_TRUE(p && p->cmdline.find(" umid=" + names[i] + " ") != std::string::npos)
+            << names[i] << " died with uxld";
+    }
+
+    start_daemon();
+    EXPECT_TRUE(wait_until([&] {
+        auto rows = guests();
+        if (rows.size() != names.size())
+            return false;
+        for (size_t i = 0; i < names.size(); ++i)
+            if (domid_of(names[i]) != domids[i])
+                return false;
+        return true;
+    }, 20s)) << uxl({"list"}).out;
+    for (const auto& n : names) {
+        auto row = row_of(n);
+        ASSERT_TRUE(row.has_value()) << n;
+        EXPECT_TRUE(row->state == "-b----" || row->state == "r-----") << n << ": " << row->state;
+    }
+
+    {
+        ConsoleSession console("a1", env());
+        EXPECT_TRUE(console.wait_for("while-you-were-away", 10s)) << "not in the replay:\n" << console.output();
+    }
+
+    for (const auto& n : names) {
+        RunResult r = uxl({"shutdown", "-w", n});
+        EXPECT_EQ(r.exit_code, 0) << n << ": " << show(r);
+    }
+    EXPECT_TRUE(guests().empty()) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s)) << describe(domain_procs());
+    EXPECT_TRUE(wait_until([&] { return domain_dirs().empty(); }, 10s));
+}
+
+// 7. A create that fails leaves nothing behind.
+
+TEST_F(UxldIntegration, FailedCreateLeavesNothingBehind)
+{
+    RunResult r = uxl({"create", write_config("bad", "", "/nonexistent/linux")});
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("/nonexistent/linux"), std::string::npos) << "no clear message: " << show(r);
+    EXPECT_TRUE(guests().empty()) << uxl({"list"}).out;
+    EXPECT_TRUE(domain_dirs().empty());
+    EXPECT_TRUE(domain_procs().empty()) << describe(domain_procs());
+    EXPECT_TRUE(procs_mentioning("uxl-monitor --dir " + m_root).empty());
+}
+
+TEST_F(UxldIntegration, DuplicateNameIsRefused)
+{
+    int domid = create("x");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("x")) << console_log("x");
+    auto guest = uml_main("x");
+    ASSERT_TRUE(guest.has_value());
+
+    RunResult r = uxl({"create", write_config("x")});
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("Domain with name \"x\" already exists."), std::string::npos) << show(r);
+
+    auto rows = guests();
+    ASSERT_EQ(rows.size(), 1u) << uxl({"list"}).out;
+    EXPECT_EQ(rows[0].name, "x");
+    EXPECT_EQ(rows[0].domid, domid);
+    auto still = uml_main("x");
+    ASSERT_TRUE(still.has_value());
+    EXPECT_EQ(still->pid, guest->pid);
+    EXPECT_EQ(domain_dirs(), std::vector<std::string>{std::to_string(domid)});
+}
+
+// 8. The control socket survives bad clients.
+
+TEST_F(UxldIntegration, ControlSocketSurvivesBadClients)
+{
+    // Reads until `lines` complete lines have arrived (0: until EOF, marked "<EOF>") or the
+    // deadline passes.
+    auto read_some = [](int fd, Clock::duration timeout, size_t lines) {
+        std::string got;
+        auto deadline = Clock::now() + timeout;
+        for (;;) {
+            if (lines > 0 && count_of(got, "\n") >= lines)
+                return got;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            if (left <= 0)
+                return got;
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left)) <= 0)
+                return got;
+            char buf[4096];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0)
+                return got + "<EOF>";
+            got.append(buf, static_cast<size_t>(n));
+        }
+    };
+
+    // A client that sends half a line and then nothing: must not block anyone.
+    int idle = connect_socket();
+    ASSERT_GE(idle, 0);
+    ASSERT_EQ(::send(idle, "{\"id\": 1, \"op\"", 14, MSG_NOSIGNAL), 14);
+
+    // Garbage: a protocol error, the connection stays usable.
+    int fd = connect_socket();
+    ASSERT_GE(fd, 0);
+    std::string garbage = std::string("\x01\x02not json at all\xff", 19) + "\n";
+    ASSERT_EQ(::send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL), static_cast<ssize_t>(garbage.size()));
+    std::string reply = read_some(fd, 10s, 2);  // the greeting and the error
+    EXPECT_NE(reply.find("\"ok\":false"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("protocol"), std::string::npos) << reply;
+    std::string list_req = "{\"id\": 2, \"op\": \"list\", \"domain\": \"\", \"long\": false}\n";
+    ASSERT_EQ(::send(fd, list_req.data(), list_req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(list_req.size()));
+    std::string more = read_some(fd, 10s, 1);
+    EXPECT_NE((reply + more).find("Domain-0"), std::string::npos) << reply << more;
+    ::close(fd);
+
+    // An oversized line (2 MiB, no newline): an error reply and/or a drop.
+    fd = connect_socket();
+    ASSERT_GE(fd, 0);
+    std::string big(2 << 20, 'a');
+    size_t sent = 0;
+    auto deadline = Clock::now() + 20s;
+    while (sent < big.size() && Clock::now() < deadline) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t n = ::send(fd, big.data() + sent, big.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            break;  // the daemon dropped us: acceptable
+        sent += static_cast<size_t>(n);
+    }
+    std::string end = read_some(fd, 20s, 0);
+    EXPECT_NE(end.find("<EOF>"), std::string::npos) << "the oversized client was not dropped";
+    ::close(fd);
+
+    // Binary junk with NULs, then a hang-up mid-line.
+    fd = connect_socket();
+    ASSERT_GE(fd, 0);
+    std::string junk(4096, '\0');
+    for (size_t i = 0; i < junk.size(); ++i)
+        junk[i] = static_cast<char>(i * 131 % 256);
+    (void)::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+
+    RunResult r = uxl({"list"}, "", 10s);
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.out.find("Domain-0"), std::string::npos) << r.out;
+    EXPECT_TRUE(daemon_alive());
+    ::close(idle);
+}
+
+}  // namespace
