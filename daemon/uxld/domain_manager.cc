@@ -1,6 +1,11 @@
 #include "domain_manager.h"
 
+#include "hook_runner.h"
 #include "monitor_client.h"
+#include "tap_device.h"
+
+#include "uxl/config_file.h"
+#include "uxl/config_reader.h"
 
 #include "uml/uml_controller.h"
 
@@ -128,6 +133,139 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
     : m_executor(std::move(executor)), m_pool(pool), m_paths(std::move(paths)), m_log(log),
       m_store(m_paths.state_dir)
 {
+    load_global_config();
+}
+
+void DomainManager::load_global_config()
+{
+    std::ifstream in(m_paths.config_file, std::ios::binary);
+    if (!in)
+        return;  // no uxl.conf: xl's defaults
+    std::ostringstream text;
+    text << in.rdbuf();
+    ParseOutcome parsed = parse_config(text.str(), m_paths.config_file);
+    if (!parsed.ok()) {
+        m_log.write("warning: " + m_paths.config_file + " does not parse; using defaults:\n" +
+                    parsed.diagnostics.xl_report());
+        return;
+    }
+    Diagnostics diagnostics;
+    ConfigReader reader(parsed.config, diagnostics);
+    if (auto v = reader.get_string("vif.default.script"))
+        m_vif_script = *v;
+    if (auto v = reader.get_string("vif.default.bridge"))
+        m_vif_bridge = *v;
+    if (auto v = reader.get_bounded_long("hotplug.timeout", 1, 3600))
+        m_hotplug_timeout = std::chrono::seconds(*v);
+    if (!diagnostics.empty())
+        m_log.write("warning: " + diagnostics.xl_report());
+}
+
+std::string DomainManager::resolve_script(const std::string& script) const
+{
+    // As xl: a script named without a directory is looked up in the scripts directory.
+    if (script.find('/') != std::string::npos)
+        return script;
+    return m_paths.scripts_dir + "/" + script;
+}
+
+// Creates each vif's tap and runs its script `up`, then each scripted disk's `add`;
+// records every teardown step (persisted) as soon as the thing exists. On failure the
+// caller tears down what was recorded.
+asio::awaitable<Result<void>> DomainManager::set_up_devices(Domain& d, DomainSpec& launch)
+{
+    const std::string domid = std::to_string(d.record.domid);
+    for (size_t i = 0; i < launch.nics.size(); ++i) {
+        VifSpec& nic = launch.nics[i];
+        if (nic.mac.is_zero()) {
+            nic.mac = generate_xen_mac();
+            d.spec.nics[i].mac = nic.mac;  // kept across restarts, as xl keeps it
+        }
+        const std::string devid = std::to_string(nic.devid);
+        const std::string tap = nic.ifname && !nic.ifname->empty()
+                                    ? *nic.ifname
+                                    : default_vif_name(static_cast<std::uint32_t>(d.record.domid),
+                                                       static_cast<std::uint32_t>(nic.devid));
+        if (auto ok = validate_interface_name(tap); !ok)
+            co_return fail(Errc::invalid_argument, "vif " + devid + ": " + ok.error().message);
+        if (auto ok = create_tap(tap, nic.mac); !ok)
+            co_return fail(ok.error().code, "vif " + devid + ": " + ok.error().message);
+        d.record.teardown.push_back(TeardownStep{tap, {}, {}, {}});
+        (void)m_store.save(d.record);
+        nic.ifname = tap;
+
+        const std::string script = resolve_script(nic.script.value_or(m_vif_script));
+        const std::string bridge = nic.bridge && !nic.bridge->empty() ? *nic.bridge : m_vif_bridge;
+        const std::string mac = nic.mac.to_string();
+        std::vector<std::string> args = {"domain=" + d.record.name, "vif=" + tap, "mac=" + mac,
+                                         "bridge=" + bridge};
+        std::vector<std::string> env = {"domain=" + d.record.name, "domid=" + domid,
+                                        "devid=" + devid, "vif=" + tap, "mac=" + mac,
+                                        "bridge=" + bridge, "XENBUS_TYPE=vif"};
+        if (nic.ip && !nic.ip->empty()) {
+            args.push_back("ip=" + *nic.ip);
+            env.push_back("ip=" + *nic.ip);
+        }
+        std::vector<std::string> up = args;
+        up.insert(up.begin(), "up");
+        // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+        HookSpec hook{script, up, env, m_hotplug_timeout, m_paths.hotplug_log()};
+        auto ran = co_await run_hook(m_executor, std::move(hook));
+        if (!ran)
+            co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
+        std::vector<std::string> down = args;
+        down.insert(down.begin(), "down");
+        d.record.teardown.push_back(TeardownStep{{}, script, down, env});
+        (void)m_store.save(d.record);
+    }
+    for (DiskSpec& disk : launch.disks) {
+        if (!disk.script || disk.script->empty())
+            continue;
+        const std::string script = resolve_script(*disk.script);
+        const std::string target = disk.pdev_path.value_or("");
+        const std::string mode = disk.readwrite ? "w" : "r";
+        const std::string vdev = disk.vdev.value_or("");
+        std::vector<std::string> args = {target, mode, vdev, d.record.name, domid};
+        std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
+                                        "domain=" + d.record.name, "domid=" + domid,
+                                        "XENBUS_TYPE=vbd"};
+        std::vector<std::string> add = args;
+        add.insert(add.begin(), "add");
+        HookSpec hook{script, add, env, m_hotplug_timeout, m_paths.hotplug_log()};
+        auto ran = co_await run_hook(m_executor, std::move(hook));
+        if (!ran)
+            co_return fail(ran.error().code, "disk " + vdev + ": " + ran.error().message);
+        std::vector<std::string> remove = args;
+        remove.insert(remove.begin(), "remove");
+        d.record.teardown.push_back(TeardownStep{{}, script, remove, env});
+        (void)m_store.save(d.record);
+        std::string path = ran->stdout_text.substr(0, ran->stdout_text.find('\n'));
+        if (path.empty())
+            co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");
+        disk.pdev_path = path;
+    }
+    co_return Result<void>{};
+}
+
+// Runs the recorded teardown steps in reverse, once: each is dropped from the record (and
+// the record saved) as it is done. Failures are logged, never fatal, as with libxl.
+asio::awaitable<void> DomainManager::tear_down_devices(DomainRecord& record)
+{
+    while (!record.teardown.empty()) {
+        TeardownStep step = record.teardown.back();
+        record.teardown.pop_back();
+        if (!step.script.empty()) {
+            HookSpec hook{step.script, step.args, step.env, m_hotplug_timeout, m_paths.hotplug_log()};
+            auto ran = co_await run_hook(m_executor, std::move(hook));
+            if (!ran)
+                m_log.write("Domain " + std::to_string(record.domid) + ": " + ran.error().message);
+        }
+        if (!step.tap.empty()) {
+            if (auto ok = delete_tap(step.tap); !ok)
+                m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
+        }
+        (void)m_store.save(record);
+    }
 }
 
 // ---- Lookups ------------------------------------------------------------------------
@@ -304,6 +442,7 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
                                                                      bool paused)
 {
     // Undo steps, run in reverse when a later step fails.
+    auto d = std::make_shared<Domain>();
     std::vector<std::function<void()>> undo;
     bool monitor_started = false;
     std::string dir;
@@ -313,11 +452,11 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
             (void)co_await monitor_command(dir, "wait", std::chrono::seconds(10));
             (void)co_await monitor_command(dir, "release", std::chrono::seconds(5));
         }
+        co_await tear_down_devices(d->record);
+        (void)m_store.remove(d->record.instance);
         for (auto it = undo.rbegin(); it != undo.rend(); ++it)
             (*it)();
     };
-
-    auto d = std::make_shared<Domain>();
 
     // 1. name and domid (the name was checked by the caller; a restart reuses it).
     const int domid = m_store.next_domid();
@@ -366,8 +505,17 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
     paths.notify_socket = dir + "/notify";
     paths.control_socket = monitor_socket(dir);
 
+    // 3b. devices: taps and vif scripts, scripted disks. The launch spec gets the host-side
+    // names and paths; the domain keeps its configured spec (plus generated MACs).
+    d->spec = spec;
+    DomainSpec launch = spec;
+    if (auto ok = co_await set_up_devices(*d, launch); !ok) {
+        co_await rollback();
+        co_return std::unexpected(ok.error());
+    }
+
     // 4. the launch plan (pure).
-    auto plan = d->backend->plan_launch(spec, paths, domid);
+    auto plan = d->backend->plan_launch(launch, paths, domid);
     if (!plan) {
         co_await rollback();
         co_return std::unexpected(plan.error());
@@ -378,7 +526,6 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
         fs::create_directories(extra, ec);
         ::chmod(extra.c_str(), 0700);
     }
-    d->spec = std::move(spec);
 
     // 5. the controller's notify socket, bound before the guest can send to it.
     attach_controller(d, false);
@@ -647,6 +794,7 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
     if (d->controller)
         d->controller->close();
     (void)co_await monitor_command(d->record.dir, "release", std::chrono::seconds(5));
+    co_await tear_down_devices(d->record);
     if (auto r = m_store.remove(d->record.instance); !r)
         m_log.write("warning: " + r.error().message);
     remove_tree(d->record.dir);
@@ -831,6 +979,7 @@ asio::awaitable<void> DomainManager::adopt_existing()
         if (!status) {
             m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name +
                         "): its monitor is gone; removing what is left");
+            co_await tear_down_devices(record);
             (void)m_store.remove(record.instance);
             remove_tree(record.dir);
             continue;

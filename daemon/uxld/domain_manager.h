@@ -84,12 +84,20 @@ private:
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
     void persist(Domain& d);
+    void load_global_config();
+    std::string resolve_script(const std::string& script) const;
+    asio::awaitable<Result<void>> set_up_devices(Domain& d, DomainSpec& launch);
+    asio::awaitable<void> tear_down_devices(DomainRecord& record);
 
     asio::any_io_executor m_executor;
     asio::thread_pool& m_pool;
     DaemonPaths m_paths;
     DaemonLog& m_log;
     StateStore m_store;
+    // From uxl.conf (xl.conf keys): vif.default.script, vif.default.bridge, hotplug.timeout.
+    std::string m_vif_script = "vif-bridge";
+    std::string m_vif_bridge = "xenbr0";
+    std::chrono::seconds m_hotplug_timeout{40};
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 

@@ -44,7 +44,15 @@ DaemonPaths default_paths(const std::string& root)
 {
     DaemonPaths p;
     p.monitor_binary = find_monitor_binary();
+    p.config_file = "/etc/uxl/uxl.conf";
+    p.scripts_dir = "/etc/uxl/scripts";
     if (!root.empty()) {
+        // A private root may bring its own settings and scripts.
+        std::error_code ec;
+        if (fs::exists(root + "/uxl.conf", ec))
+            p.config_file = root + "/uxl.conf";
+        if (fs::is_directory(root + "/scripts", ec))
+            p.scripts_dir = root + "/scripts";
         p.system_mode = ::geteuid() == 0;
         p.socket = root + "/uxld.sock";
         p.state_dir = root + "/state";

@@ -17,9 +17,12 @@ struct DaemonPaths {
     std::string log_dir;      // uxld.log, console/<name>.log
     std::string mem_dir;      // tmpfs for UML memory files
     std::string monitor_binary;
+    std::string config_file;  // xl.conf-style global settings (uxl.conf)
+    std::string scripts_dir;  // hook scripts: vif-bridge, block, ...
 
     std::string log_file() const { return log_dir + "/uxld.log"; }
     std::string console_log(const std::string& name) const { return log_dir + "/console/" + name + ".log"; }
+    std::string hotplug_log() const { return log_dir + "/hotplug.log"; }
 };
 
 // The paths for this process: system mode when running as root, session mode otherwise;

@@ -19,7 +19,10 @@ using Json = nlohmann::json;
 
 Json to_json(const DomainRecord& r)
 {
-    return Json{{"instance", r.instance},       {"domid", r.domid},
+    Json steps = Json::array();
+    for (const auto& t : r.teardown)
+        steps.push_back(Json{{"tap", t.tap}, {"script", t.script}, {"args", t.args}, {"env", t.env}});
+    return Json{{"teardown", steps},{"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
                 {"config_path", r.config_path}, {"dir", r.dir},
                 {"control_endpoint", r.control_endpoint},
@@ -43,6 +46,16 @@ DomainRecord from_json(const Json& j)
     r.paused = j.value("paused", false);
     r.shut_down = j.value("shut_down", false);
     r.reason = j.value("reason", "");
+    if (auto it = j.find("teardown"); it != j.end() && it->is_array()) {
+        for (const auto& t : *it) {
+            TeardownStep step;
+            step.tap = t.value("tap", "");
+            step.script = t.value("script", "");
+            step.args = t.value("args", std::vector<std::string>{});
+            step.env = t.value("env", std::vector<std::string>{});
+            r.teardown.push_back(std::move(step));
+        }
+    }
     return r;
 }
 

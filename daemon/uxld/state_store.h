@@ -10,6 +10,16 @@
 
 namespace uxl::daemon {
 
+// One thing to undo when the domain goes away: a hook script to run (`down`/`remove`) or
+// a tap to delete. Recorded as soon as the thing exists, so that a daemon restarted in
+// between still tears it down, once.
+struct TeardownStep {
+    std::string tap;                 // a tap to delete, or empty
+    std::string script;              // a hook to run, or empty
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+};
+
 struct DomainRecord {
     int instance = 0;          // the domid the domain was created with: names its directory
     int domid = 0;             // the current domid (changes on a restart-in-place)
@@ -23,6 +33,7 @@ struct DomainRecord {
     bool paused = false;
     bool shut_down = false;    // preserved after shutdown
     std::string reason;        // protocol::ShutdownReason text when shut_down
+    std::vector<TeardownStep> teardown;  // in setup order; run in reverse
 };
 
 class StateStore {

@@ -1,0 +1,97 @@
+# bash completion for uxl(1) (and xl when it is installed as a link to uxl).
+# Commands, domain names (from `uxl list'), config files (in /etc/uxl and as paths).
+
+_uxl_domains()
+{
+    "${1:-uxl}" list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }'
+}
+
+_uxl()
+{
+    local cur prev cmd i uxl=${COMP_WORDS[0]}
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+
+    local commands="create list destroy shutdown reboot pause unpause console info domid
+        domname rename sysrq dmesg network-attach block-attach uptime check help"
+
+    # The command: the first word after the global options.
+    cmd=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            -*) ;;
+            *) cmd=${COMP_WORDS[i]}; break ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "-v -f -N -t -T" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        fi
+        return 0
+    fi
+
+    case $cmd in
+        create|check)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "-h -c -p -q -n -f -F -e -d -V --quiet --dryrun --defconfig" -- "$cur"))
+                return 0
+            fi
+            # Bare names of /etc/uxl (and /etc/xen) configs, and paths.
+            local d f names=""
+            for d in /etc/uxl /etc/xen; do
+                [[ -d $d ]] || continue
+                for f in "$d"/*; do
+                    [[ -f $f ]] || continue
+                    case ${f##*/} in
+                        *.conf|*~|*.bak|*.dpkg-*|*.rpm*) continue ;;
+                    esac
+                    names+=" ${f##*/}"
+                done
+            done
+            COMPREPLY=($(compgen -W "$names" -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            COMPREPLY+=($(compgen -f -- "$cur"))
+            ;;
+        list|uptime)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "-l -v" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            fi
+            ;;
+        shutdown|reboot)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "-w -a -F" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            fi
+            ;;
+        destroy|pause|unpause|console|domid|domname|rename|sysrq|network-attach|block-attach)
+            # Only the first argument after the command is a domain.
+            local n=0
+            for ((i = i + 1; i < COMP_CWORD; i++)); do
+                [[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
+            done
+            if ((n == 0)) && [[ $cur != -* ]]; then
+                COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            fi
+            ;;
+        dmesg)
+            COMPREPLY=($(compgen -W "-c" -- "$cur"))
+            ;;
+        help)
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+            ;;
+    esac
+    return 0
+}
+
+complete -F _uxl uxl
+# xl too, but only when it is uxl (the UXL_INSTALL_XL_LINK link), not Xen's own xl.
+if [[ $(readlink -f "$(type -P xl 2>/dev/null)" 2>/dev/null) == */uxl ]]; then
+    complete -F _uxl xl
+fi
