@@ -34,7 +34,8 @@ endforeach()
 
 # /etc/uxl: the global config, the hotplug scripts directory and the auto directory.
 install(FILES etc/uxl.conf DESTINATION "${UXL_CONF_DIR}")
-install(DIRECTORY DESTINATION "${UXL_CONF_DIR}/scripts")
+install(PROGRAMS share/scripts/vif-bridge share/scripts/vif-route share/scripts/block
+        DESTINATION "${UXL_CONF_DIR}/scripts")
 install(DIRECTORY DESTINATION "${UXL_CONF_DIR}/auto")
 
 # Example configs and the example guest builder.
