@@ -228,7 +228,11 @@ asio::awaitable<Result<void>> DomainManager::set_up_devices(Domain& d, DomainSpe
         std::vector<std::string> args = {target, mode, vdev, d.record.name, domid};
         std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
                                         "domain=" + d.record.name, "domid=" + domid,
-                                        "XENBUS_TYPE=vbd"};
+                                        "XENBUS_TYPE=vbd",
+                                        // Where `block' records its loop devices: per daemon,
+                                        // so that two daemons' domains never share a record.
+                                        "UXL_BLOCK_STATE_DIR=" +
+                                            fs::path(m_paths.run_dir).parent_path().string() + "/block"};
         std::vector<std::string> add = args;
         add.insert(add.begin(), "add");
         HookSpec hook{script, add, env, m_hotplug_timeout, m_paths.hotplug_log()};
@@ -512,6 +516,11 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
     if (auto ok = co_await set_up_devices(*d, launch); !ok) {
         co_await rollback();
         co_return std::unexpected(ok.error());
+    }
+    if (!d->spec.nics.empty()) {
+        // As libxl does, the stored config carries the MACs generated for this domain, so
+        // that `list -l' shows them and a restart keeps them.
+        d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
     }
 
     // 4. the launch plan (pure).

@@ -1,0 +1,953 @@
+// Device integration tests (issue 4): the real uxld, uxl and uxl-monitor with real
+// User-Mode Linux guests, their taps, hotplug scripts and disks.
+//
+// SAFETY: every test makes its own network namespace `uxlt-<random>`, with a bridge br0
+// (192.0.2.1/24, TEST-NET-1) inside it, and starts uxld inside that namespace
+// (`ip netns exec NS uxld --foreground --root DIR`), so every tap uxld creates lives there.
+// Nothing is ever created in the host namespace. TearDown destroys what is left, stops the
+// daemon, kills any process mentioning the root, detaches loop devices backed by the root's
+// images, and deletes the namespace, also when a test failed.
+//
+// DIR/scripts holds copies of share/scripts/{vif-bridge,vif-route} and a `block` wrapper that
+// runs the shipped script with UXL_BLOCK_STATE_DIR inside DIR (so tests never share
+// /run/uxl/block state), plus the failing/hanging scripts some tests add. Every wait is
+// bounded by a deadline.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <poll.h>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr const char* kLinux = "/usr/bin/linux";
+constexpr const char* kBanner = "uxl example guest: up";
+constexpr auto kBootTimeout = 60s;
+constexpr auto kCommandTimeout = 60s;
+
+// ---------------------------------------------------------------------------------------------
+// Small process and file helpers
+
+std::string slurp(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void spit(const std::string& path, const std::string& contents)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << contents;
+}
+
+size_t count_of(const std::string& hay, const std::string& needle)
+{
+    size_t n = 0;
+    for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1))
+        ++n;
+    return n;
+}
+
+// Polls `pred` every 50 ms until it holds or `timeout` has passed; returns its last value.
+bool wait_until(const std::function<bool()>& pred, Clock::duration timeout)
+{
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        if (pred())
+            return true;
+        if (Clock::now() >= deadline)
+            return pred();
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
+struct Proc {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    std::string cmdline;  // arguments joined by spaces
+};
+
+std::optional<Proc> read_proc(pid_t pid)
+{
+    std::string base = "/proc/" + std::to_string(pid);
+    std::string cmd = slurp(base + "/cmdline");
+    if (cmd.empty())
+        return std::nullopt;  // gone, a zombie or a kernel thread
+    while (!cmd.empty() && cmd.back() == '\0')
+        cmd.pop_back();
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    std::string stat = slurp(base + "/stat");
+    auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos)
+        return std::nullopt;
+    std::istringstream rest(stat.substr(close_paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' || state == 'X')
+        return std::nullopt;
+    return Proc{pid, ppid, cmd};
+}
+
+// Every live process whose command line contains `needle`.
+std::vector<Proc> procs_mentioning(const std::string& needle)
+{
+    std::vector<Proc> out;
+    DIR* d = ::opendir("/proc");
+    if (!d)
+        return out;
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == ::getpid())
+            continue;
+        if (auto p = read_proc(static_cast<pid_t>(pid)); p && p->cmdline.find(needle) != std::string::npos)
+            out.push_back(*p);
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::string describe(const std::vector<Proc>& procs)
+{
+    std::string s;
+    for (const auto& p : procs)
+        s += "  " + std::to_string(p.pid) + " (ppid " + std::to_string(p.ppid) + "): " + p.cmdline + "\n";
+    return s;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v)
+{
+    std::vector<char*> out;
+    for (auto& s : v)
+        out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+std::vector<std::string> environment_with(const std::vector<std::string>& extra)
+{
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string entry(*e);
+        bool overridden = false;
+        for (const auto& x : extra)
+            if (entry.substr(0, entry.find('=') + 1) == x.substr(0, x.find('=') + 1))
+                overridden = true;
+        if (!overridden)
+            env.push_back(entry);
+    }
+    env.insert(env.end(), extra.begin(), extra.end());
+    return env;
+}
+
+struct RunResult {
+    int exit_code = -1;  // 128+N when killed by signal N; -2 on timeout
+    std::string out;
+    std::string err;
+    bool timed_out = false;
+};
+
+// Runs argv (argv[0] a path) with `input` on stdin, collecting both streams; kills it at the
+// deadline. All pipes are close-on-exec so nothing leaks into uxld, monitors or guests.
+RunResult run(std::vector<std::string> argv, const std::vector<std::string>& env_extra,
+              const std::string& input = "", Clock::duration timeout = kCommandTimeout)
+{
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
+        throw std::runtime_error("pipe2 failed");
+    auto env = environment_with(env_extra);
+    auto cargv = c_strings(argv);
+    auto cenv = c_strings(env);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    ::signal(SIGPIPE, SIG_IGN);
+    if (!input.empty())
+        (void)!::write(in_pipe[1], input.data(), input.size());
+    ::close(in_pipe[1]);
+
+    RunResult r;
+    auto deadline = Clock::now() + timeout;
+    int fds[2] = {out_pipe[0], err_pipe[0]};
+    std::string* bufs[2] = {&r.out, &r.err};
+    int open_count = 2;
+    while (open_count > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            r.timed_out = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+        int n = ::poll(p, 2, static_cast<int>(std::min<long long>(left, 200)));
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[4096];
+            ssize_t got = ::read(fds[i], buf, sizeof buf);
+            if (got > 0) {
+                bufs[i]->append(buf, static_cast<size_t>(got));
+            } else {
+                ::close(fds[i]);
+                fds[i] = -1;
+                p[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    for (int fd : fds)
+        if (fd >= 0)
+            ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = r.timed_out ? -2 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+std::string show(const RunResult& r)
+{
+    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
+           "\n--- stdout:\n" + r.out + "\n--- stderr:\n" + r.err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `uxl console NAME` as a child process: read its output with deadlines, type into it.
+
+class ConsoleSession {
+public:
+    ConsoleSession(const std::string& name, const std::vector<std::string>& env_extra)
+    {
+        int in_pipe[2], out_pipe[2];
+        if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC))
+            throw std::runtime_error("pipe2 failed");
+        std::vector<std::string> argv{UXL_BINARY, "console", name};
+        auto env = environment_with(env_extra);
+        auto cargv = c_strings(argv);
+        auto cenv = c_strings(env);
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            ::dup2(in_pipe[0], 0);
+            ::dup2(out_pipe[1], 1);
+            ::dup2(out_pipe[1], 2);
+            ::execve(cargv[0], cargv.data(), cenv.data());
+            ::_exit(127);
+        }
+        ::close(in_pipe[0]);
+        ::close(out_pipe[1]);
+        m_in = in_pipe[1];
+        m_out = out_pipe[0];
+        ::signal(SIGPIPE, SIG_IGN);
+    }
+
+    ~ConsoleSession()
+    {
+        if (m_in >= 0)
+            ::close(m_in);
+        if (m_out >= 0)
+            ::close(m_out);
+        ::kill(m_pid, SIGKILL);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+
+    ConsoleSession(const ConsoleSession&) = delete;
+    ConsoleSession& operator=(const ConsoleSession&) = delete;
+
+    // Waits until the output (from the start of the session) holds `needle` `times` times.
+    bool wait_for(const std::string& needle, Clock::duration timeout, size_t times = 1)
+    {
+        auto deadline = Clock::now() + timeout;
+        for (;;) {
+            if (count_of(m_buf, needle) >= times)
+                return true;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            if (left <= 0 || m_out < 0)
+                return false;
+            pollfd p{m_out, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 200))) > 0) {
+                char buf[4096];
+                ssize_t got = ::read(m_out, buf, sizeof buf);
+                if (got > 0) {
+                    m_buf.append(buf, static_cast<size_t>(got));
+                } else {
+                    ::close(m_out);
+                    m_out = -1;
+                }
+            }
+        }
+    }
+
+    bool send(const std::string& text)
+    {
+        return ::write(m_in, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    }
+
+    const std::string& output() const { return m_buf; }
+
+private:
+    pid_t m_pid = -1;
+    int m_in = -1;
+    int m_out = -1;
+    std::string m_buf;
+};
+
+constexpr const char* kIp = "/usr/sbin/ip";
+constexpr const char* kBusybox = "/bin/busybox";
+constexpr const char* kLosetup = "/usr/sbin/losetup";
+
+std::string random_suffix()
+{
+    std::random_device rd;
+    std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+                        static_cast<std::uint64_t>(::getpid()));
+    const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string s;
+    for (int i = 0; i < 8; ++i)
+        s += alphabet[gen() % 36];
+    return s;
+}
+
+std::string find_tool(std::initializer_list<const char*> candidates)
+{
+    for (const char* c : candidates)
+        if (::access(c, X_OK) == 0)
+            return c;
+    return {};
+}
+
+// One row of `uxl list`.
+struct ListRow {
+    std::string name;
+    int domid = -1;
+    std::string state;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The fixture
+
+class DevicesIntegration : public ::testing::Test {
+protected:
+    static inline std::string s_image_dir;
+    static inline std::string s_initramfs;
+    static inline std::string s_setup_error;
+    static inline std::string s_ip;
+    static inline std::string s_busybox;
+    static inline std::string s_losetup;
+
+    static void SetUpTestSuite()
+    {
+        s_ip = find_tool({"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"});
+        s_busybox = find_tool({"/bin/busybox", "/usr/bin/busybox"});
+        s_losetup = find_tool({"/usr/sbin/losetup", "/sbin/losetup"});
+        if (::access(kLinux, X_OK) != 0 || s_ip.empty())
+            return;
+        if (const char* prebuilt = std::getenv("UXL_TEST_INITRAMFS"); prebuilt && fs::exists(prebuilt)) {
+            s_initramfs = prebuilt;
+            return;
+        }
+        char tmpl[] = "/tmp/uxldt-img.XXXXXX";
+        if (!::mkdtemp(tmpl)) {
+            s_setup_error = "mkdtemp failed";
+            return;
+        }
+        s_image_dir = tmpl;
+        s_initramfs = s_image_dir + "/initramfs.cpio.gz";
+        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", s_initramfs},
+                          {}, "", 120s);
+        if (r.exit_code != 0 || !fs::exists(s_initramfs))
+            s_setup_error = "build-guest.sh failed: " + show(r);
+    }
+
+    static void TearDownTestSuite()
+    {
+        if (!s_image_dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(s_image_dir, ec);
+            s_image_dir.clear();
+        }
+    }
+
+    void SetUp() override
+    {
+        if (::access(kLinux, X_OK) != 0)
+            GTEST_SKIP() << kLinux << " is absent (install user-mode-linux)";
+        if (s_ip.empty())
+            GTEST_SKIP() << "ip (iproute2) is absent";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (network namespaces, taps, loop devices)";
+        ASSERT_TRUE(s_setup_error.empty()) << s_setup_error;
+        ASSERT_FALSE(s_busybox.empty()) << "busybox is needed for ping";
+
+        char tmpl[] = "/tmp/uxldt.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        m_root = tmpl;
+        m_socket = m_root + "/uxld.sock";
+        fs::create_directories(m_root + "/cfg");
+        fs::create_directories(m_root + "/img");
+        fs::create_directories(m_root + "/scripts");
+        m_pwn = "/tmp/pwned-" + random_suffix();
+
+        // Scripts: the shipped vif scripts, and `block` as a wrapper keeping its state in DIR.
+        const std::string shipped = std::string(UXL_SOURCE_DIR) + "/share/scripts/";
+        for (const char* s : {"vif-bridge", "vif-route"})
+            fs::copy_file(shipped + s, m_root + "/scripts/" + s);
+        fs::copy_file(shipped + "block", m_root + "/scripts/block-shipped");
+        write_script("block", "#!/bin/sh\nUXL_BLOCK_STATE_DIR='" + m_root +
+                                  "/block-state'\nexport UXL_BLOCK_STATE_DIR\nexec '" + m_root +
+                                  "/scripts/block-shipped' \"$@\"\n");
+        for (const auto& e : fs::directory_iterator(m_root + "/scripts"))
+            fs::permissions(e.path(), fs::perms(0755));
+        spit(m_root + "/uxl.conf", "vif.default.bridge=\"br0\"\nvif.default.script=\"vif-bridge\"\n");
+
+        // The namespace, with the bridge the guests join.
+        m_netns = "uxlt-" + random_suffix();
+        RunResult add = run({s_ip, "netns", "add", m_netns}, {}, "", 20s);
+        ASSERT_EQ(add.exit_code, 0) << "ip netns add: " << show(add);
+        m_netns_made = true;
+        for (std::vector<std::string> cmd : {
+                 std::vector<std::string>{"link", "set", "lo", "up"},
+                 std::vector<std::string>{"link", "add", "br0", "type", "bridge"},
+                 std::vector<std::string>{"addr", "add", "192.0.2.1/24", "dev", "br0"},
+                 std::vector<std::string>{"link", "set", "br0", "up"}}) {
+            RunResult r = in_netns_ip(cmd);
+            ASSERT_EQ(r.exit_code, 0) << show(r);
+        }
+    }
+
+    void TearDown() override
+    {
+        if (m_root.empty() && !m_netns_made)
+            return;
+        if (HasFailure() && !m_root.empty())
+            dump_diagnostics();
+        if (m_uxld_pid > 0 && daemon_alive()) {
+            for (const auto& row : list_rows())
+                if (row.domid != 0)
+                    (void)uxl({"destroy", row.name}, "", 30s);
+        }
+        stop_daemon(SIGTERM);
+        if (!m_root.empty()) {
+            wait_until([&] {
+                auto left = procs_mentioning(m_root);
+                for (const auto& p : left)
+                    ::kill(p.pid, SIGKILL);
+                return left.empty();
+            }, 20s);
+            for (const auto& dev : loops_of_root())
+                (void)run({s_losetup, "-d", dev}, {}, "", 10s);
+        }
+        if (m_netns_made) {
+            RunResult del = run({s_ip, "netns", "delete", m_netns}, {}, "", 20s);
+            EXPECT_EQ(del.exit_code, 0) << "ip netns delete " << m_netns << ": " << show(del);
+            m_netns_made = false;
+        }
+        std::error_code ec;
+        if (!m_pwn.empty()) {
+            fs::remove(m_pwn + "-vifname", ec);
+            fs::remove(m_pwn + "-bridge", ec);
+        }
+        if (!m_root.empty())
+            fs::remove_all(m_root, ec);
+        m_root.clear();
+    }
+
+    // --- namespace and host tools ---------------------------------------------------------
+
+    RunResult in_netns(std::vector<std::string> argv, Clock::duration timeout = 30s)
+    {
+        argv.insert(argv.begin(), {s_ip, "netns", "exec", m_netns});
+        return run(argv, {}, "", timeout);
+    }
+
+    RunResult in_netns_ip(std::vector<std::string> args)
+    {
+        args.insert(args.begin(), s_ip);
+        return in_netns(args, 20s);
+    }
+
+    // Interface names in the namespace, other than lo and br0.
+    std::vector<std::string> extra_links()
+    {
+        std::vector<std::string> out;
+        RunResult r = in_netns_ip({"-br", "link"});
+        std::istringstream in(r.out);
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            std::string name;
+            if (!(f >> name))
+                continue;
+            name = name.substr(0, name.find('@'));
+            if (name != "lo" && name != "br0")
+                out.push_back(name);
+        }
+        return out;
+    }
+
+    std::string links() { return in_netns_ip({"-br", "link"}).out; }
+
+    // Loop devices whose backing file is under the root.
+    std::vector<std::string> loops_of_root()
+    {
+        std::vector<std::string> out;
+        if (s_losetup.empty())
+            return out;
+        RunResult r = run({s_losetup, "-a"}, {}, "", 10s);
+        std::istringstream in(r.out);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.find(m_root + "/") != std::string::npos)
+                out.push_back(line.substr(0, line.find(':')));
+        return out;
+    }
+
+    std::string losetup_all() { return s_losetup.empty() ? "" : run({s_losetup, "-a"}, {}, "", 10s).out; }
+
+    void write_script(const std::string& name, const std::string& text)
+    {
+        std::string path = m_root + "/scripts/" + name;
+        spit(path, text);
+        fs::permissions(path, fs::perms(0755));
+    }
+
+    std::string make_image(const std::string& name, size_t bytes)
+    {
+        std::string path = m_root + "/img/" + name;
+        {
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        }
+        fs::resize_file(path, bytes);
+        return path;
+    }
+
+    std::string hotplug_log() { return slurp(m_root + "/log/hotplug.log"); }
+
+    // --- the daemon, inside the namespace -------------------------------------------------
+
+    void start_daemon()
+    {
+        std::string log = m_root + "/uxld.stderr";
+        std::vector<std::string> argv{s_ip, "netns", "exec", m_netns, UXLD_BINARY, "--foreground", "--root", m_root};
+        auto cargv = c_strings(argv);
+        m_uxld_pid = ::fork();
+        if (m_uxld_pid == 0) {
+            int null_fd = ::open("/dev/null", O_RDONLY);
+            int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            ::dup2(null_fd, 0);
+            ::dup2(log_fd, 1);
+            ::dup2(log_fd, 2);
+            ::execv(cargv[0], cargv.data());
+            ::_exit(127);
+        }
+        ASSERT_GT(m_uxld_pid, 0);
+        bool up = wait_until([&] { return !daemon_alive() || socket_connects(); }, 20s);
+        ASSERT_TRUE(up && daemon_alive()) << "uxld did not come up; its output:\n" << slurp(log);
+    }
+
+    bool daemon_alive()
+    {
+        if (m_uxld_pid <= 0)
+            return false;
+        int status = 0;
+        pid_t r = ::waitpid(m_uxld_pid, &status, WNOHANG);
+        if (r == m_uxld_pid) {
+            m_uxld_pid = -1;
+            return false;
+        }
+        return true;
+    }
+
+    void stop_daemon(int sig)
+    {
+        if (m_uxld_pid <= 0)
+            return;
+        ::kill(m_uxld_pid, sig);
+        bool gone = wait_until([&] { return !daemon_alive(); }, 15s);
+        if (!gone) {
+            ADD_FAILURE() << "uxld did not exit on signal " << sig;
+            ::kill(m_uxld_pid, SIGKILL);
+            ::waitpid(m_uxld_pid, nullptr, 0);
+            m_uxld_pid = -1;
+        }
+    }
+
+    bool socket_connects()
+    {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
+        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        return ok;
+    }
+
+    // --- uxl ------------------------------------------------------------------------------
+
+    std::vector<std::string> env() const { return {"UXL_SOCKET=" + m_socket}; }
+
+    RunResult uxl(std::vector<std::string> args, const std::string& input = "",
+                  Clock::duration timeout = kCommandTimeout)
+    {
+        args.insert(args.begin(), UXL_BINARY);
+        return run(args, env(), input, timeout);
+    }
+
+    std::string write_config(const std::string& name, const std::string& extra)
+    {
+        std::string path = m_root + "/cfg/" + name + ".cfg";
+        spit(path, "name=\"" + name + "\"\nkernel=\"" + std::string(kLinux) + "\"\nramdisk=\"" + s_initramfs +
+                       "\"\nmemory=64\n" + extra);
+        return path;
+    }
+
+    RunResult create_raw(const std::string& name, const std::string& extra, Clock::duration timeout = kCommandTimeout)
+    {
+        return uxl({"create", write_config(name, extra)}, "", timeout);
+    }
+
+    int create(const std::string& name, const std::string& extra)
+    {
+        RunResult r = create_raw(name, extra);
+        EXPECT_EQ(r.exit_code, 0) << "create " << name << ": " << show(r);
+        if (r.exit_code != 0)
+            return -1;
+        return domid_of(name).value_or(-1);
+    }
+
+    std::vector<ListRow> list_rows()
+    {
+        std::vector<ListRow> rows;
+        RunResult r = uxl({"list"}, "", 30s);
+        if (r.exit_code != 0)
+            return rows;
+        std::istringstream in(r.out);
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            ListRow row;
+            std::string mem, vcpus;
+            if (f >> row.name >> row.domid >> mem >> vcpus >> row.state)
+                rows.push_back(row);
+        }
+        return rows;
+    }
+
+    std::optional<int> domid_of(const std::string& name)
+    {
+        for (const auto& row : list_rows())
+            if (row.name == name)
+                return row.domid;
+        return std::nullopt;
+    }
+
+    std::string console_log(const std::string& name) { return slurp(m_root + "/log/console/" + name + ".log"); }
+
+    bool wait_for_banner(const std::string& name, Clock::duration timeout = kBootTimeout)
+    {
+        return wait_until([&] { return console_log(name).find(kBanner) != std::string::npos; }, timeout);
+    }
+
+    std::vector<Proc> domain_procs()
+    {
+        auto out = procs_mentioning(m_root + "/d/");
+        for (const auto& p : procs_mentioning(m_root))
+            if ((p.cmdline.find("uxl-monitor") != std::string::npos || p.cmdline.find(kLinux) == 0) &&
+                std::none_of(out.begin(), out.end(), [&](const Proc& q) { return q.pid == p.pid; }))
+                out.push_back(p);
+        return out;
+    }
+
+    std::vector<std::string> domain_dirs()
+    {
+        std::vector<std::string> out;
+        std::error_code ec;
+        if (fs::exists(m_root + "/d"))
+            for (const auto& e : fs::directory_iterator(m_root + "/d", ec))
+                out.push_back(e.path().filename().string());
+        return out;
+    }
+
+    // Runs `command` in NAME's shell through `uxl console` and waits until it printed
+    // `done_marker` (which must not appear literally in the command, so the echo of the
+    // typed line does not count). Returns the console output.
+    std::string console_command(const std::string& name, const std::string& command,
+                                const std::string& done_marker, Clock::duration timeout, bool* ok)
+    {
+        ConsoleSession console(name, env());
+        // A fresh prompt first: the shell may still be starting.
+        console.send("\n");
+        console.send(command + "\n");
+        *ok = console.wait_for(done_marker, timeout);
+        return console.output();
+    }
+
+    // No tap, no guest process, no domain directory, no domain listed, no loop device.
+    void expect_nothing_left(const std::string& what)
+    {
+        EXPECT_TRUE(wait_until([&] { return extra_links().empty(); }, 10s))
+            << what << ": interfaces left in " << m_netns << ":\n" << links();
+        EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 10s))
+            << what << ": processes left:\n" << describe(domain_procs());
+        EXPECT_TRUE(wait_until([&] { return domain_dirs().empty(); }, 10s))
+            << what << ": left in " << m_root << "/d: " << ::testing::PrintToString(domain_dirs());
+        auto rows = list_rows();
+        ASSERT_EQ(rows.size(), 1u) << what << ": " << uxl({"list"}).out;
+        EXPECT_EQ(rows[0].name, "Domain-0");
+        EXPECT_TRUE(loops_of_root().empty()) << what << ": loop devices left:\n" << losetup_all();
+    }
+
+    void expect_not_pwned()
+    {
+        EXPECT_FALSE(fs::exists(m_pwn + "-vifname"));
+        EXPECT_FALSE(fs::exists(m_pwn + "-bridge"));
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator("/tmp", ec))
+            EXPECT_NE(e.path().filename().string().rfind("pwned-", 0), 0u) << e.path();
+    }
+
+    void dump_diagnostics()
+    {
+        std::string tail = slurp(m_root + "/log/uxld.log");
+        if (tail.size() > 6000)
+            tail = tail.substr(tail.size() - 6000);
+        std::cerr << "=== uxld.log (tail) ===\n" << tail << "\n=== uxld stderr ===\n"
+                  << slurp(m_root + "/uxld.stderr") << "\n=== hotplug.log ===\n" << hotplug_log()
+                  << "\n=== links in " << m_netns << " ===\n" << links()
+                  << "\n=== processes under " << m_root << " ===\n" << describe(procs_mentioning(m_root));
+    }
+
+    std::string m_root;
+    std::string m_socket;
+    std::string m_netns;
+    std::string m_pwn;
+    bool m_netns_made = false;
+    pid_t m_uxld_pid = -1;
+};
+
+std::string guest_net(const std::string& ip)
+{
+    return "extra=\"quiet pty.legacy_count=0 ip=" + ip + "/24\"\nvif=[\"bridge=br0\"]\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Two guests on one bridge reach each other and the host; shutdown removes both taps and
+//    runs the script down for each.
+
+TEST_F(DevicesIntegration, TwoGuestsOnBridgePingAndShutdownCleansUp)
+{
+    start_daemon();
+    int d1 = create("n1", guest_net("192.0.2.11"));
+    int d2 = create("n2", guest_net("192.0.2.12"));
+    ASSERT_GT(d1, 0);
+    ASSERT_GT(d2, 0);
+    const std::string tap1 = "vif" + std::to_string(d1) + ".0";
+    const std::string tap2 = "vif" + std::to_string(d2) + ".0";
+    std::string l = links();
+    EXPECT_NE(l.find(tap1), std::string::npos) << l;
+    EXPECT_NE(l.find(tap2), std::string::npos) << l;
+    ASSERT_TRUE(wait_for_banner("n1")) << console_log("n1");
+    ASSERT_TRUE(wait_for_banner("n2")) << console_log("n2");
+
+    // n1 → n2 through the bridge, then n1 → the host.
+    bool ok = false;
+    std::string out = console_command("n1", "ping -c 2 -W 3 192.0.2.12 && echo PING-PEER-$((6*7))", "PING-PEER-42",
+                                      30s, &ok);
+    EXPECT_TRUE(ok) << "n1 could not ping n2:\n" << out;
+    out = console_command("n1", "ping -c 2 -W 3 192.0.2.1 && echo PING-HOST-$((6*7))", "PING-HOST-42", 30s, &ok);
+    EXPECT_TRUE(ok) << "n1 could not ping the host:\n" << out;
+
+    // The host (inside the namespace) → each guest.
+    for (const char* ip : {"192.0.2.11", "192.0.2.12"}) {
+        RunResult r = in_netns({s_busybox, "ping", "-c", "2", "-W", "3", ip});
+        EXPECT_EQ(r.exit_code, 0) << "host ping " << ip << ": " << show(r);
+    }
+
+    for (const char* n : {"n1", "n2"}) {
+        RunResult r = uxl({"shutdown", "-w", n});
+        EXPECT_EQ(r.exit_code, 0) << show(r);
+    }
+    EXPECT_TRUE(wait_until([&] { return extra_links().empty(); }, 10s)) << links();
+    std::string log = hotplug_log();
+    EXPECT_EQ(count_of(log, "/vif-bridge up domain="), 2u) << log;
+    EXPECT_EQ(count_of(log, "/vif-bridge down domain="), 2u) << log;
+    for (const auto& [name, tap] : {std::pair{std::string("n1"), tap1}, std::pair{std::string("n2"), tap2}}) {
+        EXPECT_NE(log.find("/vif-bridge up domain=" + name + " vif=" + tap + " "), std::string::npos) << log;
+        EXPECT_NE(log.find("/vif-bridge down domain=" + name + " vif=" + tap + " "), std::string::npos) << log;
+    }
+    EXPECT_EQ(count_of(log, "--- exit status 0"), 4u) << log;
+    expect_nothing_left("after shutdown");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. A guest writes to its file-backed disk; after destroy the bytes are in the image.
+
+TEST_F(DevicesIntegration, GuestDiskWriteLandsInImageFile)
+{
+    start_daemon();
+    const std::string img = make_image("disk.img", 8u << 20);
+    ASSERT_GT(create("dw", "extra=\"quiet pty.legacy_count=0\"\ndisk=['file:" + img + ",xvda,w']\n"), 0);
+    ASSERT_TRUE(wait_for_banner("dw")) << console_log("dw");
+
+    bool ok = false;
+    std::string out = console_command(
+        "dw", "echo uxl-disk-marker > /dev/ubda && sync && echo DISK-WRITTEN-$((6*7))", "DISK-WRITTEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << "the guest did not write its disk:\n" << out;
+
+    RunResult r = uxl({"destroy", "dw"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    std::string data = slurp(img);
+    EXPECT_EQ(data.size(), 8u << 20);
+    EXPECT_EQ(data.rfind("uxl-disk-marker\n", 0), 0u) << "image starts with: " << data.substr(0, 32);
+    expect_nothing_left("after destroy");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A disk through the `block` script: a loop device while the guest runs, none after.
+
+TEST_F(DevicesIntegration, BlockScriptLoopDeviceLivesWithTheGuest)
+{
+    ASSERT_FALSE(s_losetup.empty()) << "losetup is needed";
+    start_daemon();
+    const std::string img = make_image("block.img", 8u << 20);
+    ASSERT_GT(create("bl", "extra=\"quiet pty.legacy_count=0\"\ndisk=['" + img + ",raw,xvdb,w,script=block']\n"), 0);
+
+    RunResult j = run({s_losetup, "-j", img}, {}, "", 10s);
+    EXPECT_NE(j.out.find(img), std::string::npos) << "no loop device for " << img << ":\n" << losetup_all();
+    EXPECT_EQ(loops_of_root().size(), 1u) << losetup_all();
+    std::string log = hotplug_log();
+    EXPECT_NE(log.find("/block add " + img + " w xvdb bl "), std::string::npos) << log;
+    ASSERT_TRUE(wait_for_banner("bl")) << console_log("bl");
+
+    RunResult r = uxl({"destroy", "bl"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return loops_of_root().empty(); }, 10s)) << losetup_all();
+    log = hotplug_log();
+    EXPECT_NE(log.find("/block remove " + img + " w xvdb bl "), std::string::npos) << log;
+    expect_nothing_left("after destroy");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Failing hooks and a missing bridge fail the create cleanly: no tap, no process, no
+//    domain, no loop device.
+
+TEST_F(DevicesIntegration, FailingVifScriptFailsCreateAndLeavesNothing)
+{
+    write_script("vif-fail", "#!/bin/sh\necho boom\nexit 1\n");
+    start_daemon();
+    // A good vif first, so the failure has something to undo: its tap and its script down.
+    RunResult r = create_raw("vf", "extra=\"quiet pty.legacy_count=0\"\n"
+                                   "vif=['bridge=br0', 'bridge=br0,script=vif-fail']\n");
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find(m_root + "/scripts/vif-fail failed with exit status 1"), std::string::npos) << show(r);
+    EXPECT_NE(r.err.find("boom"), std::string::npos) << show(r);
+    std::string log = hotplug_log();
+    EXPECT_EQ(count_of(log, "/vif-bridge up domain=vf vif=vif"), 1u) << log;
+    EXPECT_EQ(count_of(log, "/vif-bridge down domain=vf vif=vif"), 1u) << log;
+    EXPECT_EQ(count_of(log, "/vif-fail up domain=vf"), 1u) << log;
+    expect_nothing_left("after a failing vif script");
+}
+
+TEST_F(DevicesIntegration, HangingVifScriptTimesOutAndLeavesNothing)
+{
+    write_script("vif-hang", "#!/bin/sh\necho hanging\nsleep 100\n");
+    spit(m_root + "/uxl.conf", "vif.default.bridge=\"br0\"\nvif.default.script=\"vif-bridge\"\nhotplug.timeout=2\n");
+    start_daemon();
+    auto t0 = Clock::now();
+    RunResult r = create_raw("vh", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=br0,script=vif-hang']\n", 30s);
+    auto took = Clock::now() - t0;
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_FALSE(r.timed_out) << show(r);
+    EXPECT_LT(took, 10s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+    EXPECT_NE(r.err.find("killing execution of " + m_root + "/scripts/vif-hang because of timeout"),
+              std::string::npos) << show(r);
+    EXPECT_TRUE(wait_until([&] { return procs_mentioning("vif-hang").empty(); }, 10s))
+        << describe(procs_mentioning("vif-hang"));
+    expect_nothing_left("after a hanging vif script");
+}
+
+TEST_F(DevicesIntegration, MissingBridgeFailsCreateAndLeavesNothing)
+{
+    start_daemon();
+    RunResult r = create_raw("nb", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=nosuchbr0']\n");
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("Could not find bridge device nosuchbr0"), std::string::npos) << show(r);
+    expect_nothing_left("after a missing bridge");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Shell metacharacters in a vifname or bridge are never executed.
+
+TEST_F(DevicesIntegration, VifnameWithShellMetacharactersIsRejected)
+{
+    start_daemon();
+    // Short enough (15 bytes) that the character rule, not the length rule, rejects it.
+    RunResult r = create_raw("mv", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=br0,vifname=a;touch${IFS}x']\n");
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("only letters, digits"), std::string::npos) << show(r);
+    expect_nothing_left("after a bad short vifname");
+
+    // The brief's name, which also is too long for an interface.
+    r = create_raw("mv", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=br0,vifname=a;touch " + m_pwn +
+                             "-vifname']\n");
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("`a;touch " + m_pwn + "-vifname'"), std::string::npos) << show(r);
+    EXPECT_NE(r.err.find("15 characters"), std::string::npos) << show(r);
+    expect_nothing_left("after a bad vifname");
+    EXPECT_EQ(hotplug_log().find("touch"), std::string::npos) << hotplug_log();
+    expect_not_pwned();
+}
+
+TEST_F(DevicesIntegration, BridgeWithShellMetacharactersIsLookedUpLiterally)
+{
+    start_daemon();
+    RunResult r = create_raw("mb", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=$(touch " + m_pwn +
+                                       "-bridge)']\n");
+    EXPECT_NE(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("Could not find bridge device $(touch " + m_pwn + "-bridge)"), std::string::npos)
+        << show(r);
+    expect_nothing_left("after a bad bridge");
+    expect_not_pwned();
+}
+
+}  // namespace
