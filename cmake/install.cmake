@@ -34,6 +34,7 @@ endforeach()
 
 # /etc/uxl: the global config, the hotplug scripts directory and the auto directory.
 install(FILES etc/uxl.conf DESTINATION "${UXL_CONF_DIR}")
+install(FILES etc/default/uxl-domains DESTINATION "${CMAKE_INSTALL_SYSCONFDIR}/default")
 install(PROGRAMS share/scripts/vif-bridge share/scripts/vif-route share/scripts/block
         DESTINATION "${UXL_CONF_DIR}/scripts")
 install(DIRECTORY DESTINATION "${UXL_CONF_DIR}/auto")
