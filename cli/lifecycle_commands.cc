@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <utility>
 
 namespace uxl::cli {
 namespace {
@@ -124,23 +126,54 @@ int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
     return k_exit_success;
 }
 
+// What the commands acting on one domain start with: their options parsed, at least
+// `needed` operands, the daemon connected and the first operand resolved. When a step
+// fails (it has already reported why), `exit_code` holds what the command returns.
+struct DomainCommand {
+    ParsedOptions options;
+    std::optional<DaemonClient> client;
+    DomainRef domain;
+    std::optional<int> exit_code;
+};
+
+DomainCommand open_domain_command(const GlobalOptions& globals, const Command& self,
+                                  const std::vector<OptionSpec>& specs,
+                                  const std::vector<std::string>& args, int needed)
+{
+    DomainCommand cmd;
+    auto parsed = parse_options(globals, self, specs, args);
+    if (!parsed.options) {
+        cmd.exit_code = parsed.exit_code;
+        return cmd;
+    }
+    cmd.options = std::move(*parsed.options);
+    if (cmd.options.operands.size() < static_cast<size_t>(needed)) {
+        cmd.exit_code = requires_arguments(globals, self, needed);
+        return cmd;
+    }
+    cmd.client = open_daemon(globals);
+    if (!cmd.client) {
+        cmd.exit_code = k_exit_failure;
+        return cmd;
+    }
+    auto domain = find_domain(globals, *cmd.client, cmd.options.operands.front());
+    if (!domain) {
+        cmd.exit_code = k_exit_failure;
+        return cmd;
+    }
+    cmd.domain = std::move(*domain);
+    return cmd;
+}
+
 // pause and unpause: one domain, no options.
 int pause_or_unpause(const GlobalOptions& globals, const Command& self,
                      const std::vector<std::string>& args, DomainRequest::Op op)
 {
-    auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    if (parsed.options->operands.empty())
-        return requires_arguments(globals, self, 1);
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, parsed.options->operands.front());
-    if (!domain)
-        return k_exit_failure;
+    auto cmd = open_domain_command(globals, self, {}, args, 1);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
     const char* what = op == DomainRequest::Op::pause ? "libxl_domain_pause" : "libxl_domain_unpause";
-    return simple_domain_call(globals, *client, DomainRequest{op, std::to_string(domain->domid)}, what);
+    return simple_domain_call(globals, *cmd.client, DomainRequest{op, std::to_string(cmd.domain.domid)}, what);
 }
 
 }  // namespace
@@ -157,27 +190,18 @@ int main_reboot(const GlobalOptions& globals, const Command& self, const std::ve
 
 int main_destroy(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {{"-f", "force"}}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    if (parsed.options->operands.empty())
-        return requires_arguments(globals, self, 1);
-    const bool force = parsed.options->count("force") > 0 || globals.force;
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, parsed.options->operands.front());
-    if (!domain)
-        return k_exit_failure;
-    if (domain->domid == 0 && !force) {
+    auto cmd = open_domain_command(globals, self, {{"-f", "force"}}, args, 1);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const bool force = cmd.options.count("force") > 0 || globals.force;
+    if (cmd.domain.domid == 0 && !force) {
         std::fprintf(stderr, "Not destroying domain 0; use -f to force.\n"
                              "This can only be done when using a disaggregated "
                              "hardware domain and toolstack.\n\n");
         return k_exit_failure;
     }
-    return simple_domain_call(globals, *client,
-                              DomainRequest{DomainRequest::Op::destroy, std::to_string(domain->domid)},
+    return simple_domain_call(globals, *cmd.client,
+                              DomainRequest{DomainRequest::Op::destroy, std::to_string(cmd.domain.domid)},
                               "destroy");
 }
 
@@ -193,21 +217,12 @@ int main_unpause(const GlobalOptions& globals, const Command& self, const std::v
 
 int main_rename(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    const auto& operands = parsed.options->operands;
-    if (operands.size() < 2)
-        return requires_arguments(globals, self, 2);
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, operands[0]);
-    if (!domain)
-        return k_exit_failure;
-    auto reply = call_daemon(globals, *client,
-                             protocol::RenameRequest{std::to_string(domain->domid), operands[1]});
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const auto& operands = cmd.options.operands;
+    auto reply = call_daemon(globals, *cmd.client,
+                             protocol::RenameRequest{std::to_string(cmd.domain.domid), operands[1]});
     if (!reply)
         return k_exit_failure;
     if (reply->error) {
@@ -220,26 +235,17 @@ int main_rename(const GlobalOptions& globals, const Command& self, const std::ve
 
 int main_sysrq(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    const auto& operands = parsed.options->operands;
-    if (operands.size() < 2)
-        return requires_arguments(globals, self, 2);
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, operands[0]);
-    if (!domain)
-        return k_exit_failure;
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const auto& operands = cmd.options.operands;
     if (operands[1].size() != 1) {
         std::fprintf(stderr, "Invalid sysrq.\n\n");
         print_command_help(globals, self);
         return k_exit_failure;
     }
-    return simple_domain_call(globals, *client,
-                              protocol::SysrqRequest{std::to_string(domain->domid), operands[1][0]},
+    return simple_domain_call(globals, *cmd.client,
+                              protocol::SysrqRequest{std::to_string(cmd.domain.domid), operands[1][0]},
                               "libxl_send_sysrq");
 }
 

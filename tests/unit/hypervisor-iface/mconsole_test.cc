@@ -3,6 +3,8 @@
 // silence).
 #include "uml/mconsole.h"
 
+#include "run_task.h"
+
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -22,26 +24,7 @@ using namespace std::chrono_literals;
 using datagram = asio::local::datagram_protocol;
 using boost::system::error_code;
 
-// Runs `task` on `io` until it finishes (at most `limit`) and returns its value.
-template <class T>
-T run_task(asio::io_context& io, awaitable<T> task, std::chrono::milliseconds limit = 10s)
-{
-    std::optional<T> result;
-    std::exception_ptr error;
-    asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-        error = e;
-        if (!e)
-            result.emplace(std::move(value));
-    });
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!result && !error && std::chrono::steady_clock::now() < deadline)
-        io.run_one_for(50ms);
-    if (error)
-        std::rethrow_exception(error);
-    if (!result)
-        throw std::runtime_error("the task did not finish in time");
-    return std::move(*result);
-}
+using test_support::run_task;
 
 // Runs the loop for a while (lets datagrams and timers be handled).
 void run_for(asio::io_context& io, std::chrono::milliseconds how_long)
