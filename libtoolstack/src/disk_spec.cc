@@ -17,6 +17,8 @@
 //      read-only, and an empty one has format `empty`) and the two completeness checks.
 #include "uxl/disk_spec.h"
 
+#include "c_number.h"
+
 #include <climits>
 #include <cstdint>
 #include <utility>
@@ -349,17 +351,7 @@ int c_atoi(std::string_view text)
             overflow = true;
         magnitude = magnitude * 10 + digit;
     }
-    constexpr std::uint64_t kLongMinMagnitude = std::uint64_t{1} << 63;
-    std::int64_t as_long;
-    if (negative)
-        as_long = overflow || magnitude >= kLongMinMagnitude
-                      ? INT64_MIN
-                      : -static_cast<std::int64_t>(magnitude);
-    else
-        as_long = overflow || magnitude > static_cast<std::uint64_t>(INT64_MAX)
-                      ? INT64_MAX
-                      : static_cast<std::int64_t>(magnitude);
-    return static_cast<int>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(as_long)));
+    return detail::c_long_to_int(negative, overflow, magnitude);
 }
 
 class DiskSpecParser {

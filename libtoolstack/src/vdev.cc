@@ -9,6 +9,8 @@
 // makes the disk or partition negative; such names are rejected here instead.
 #include "uxl/vdev.h"
 
+#include "c_number.h"
+
 #include <climits>
 #include <cstdint>
 
@@ -125,18 +127,7 @@ std::optional<size_t> c_scan_int(std::string_view s, size_t pos, int& result)
     }
     if (!have_digit)
         return std::nullopt;
-    // glibc converts with strtol (saturating at LONG_MIN/LONG_MAX) and then stores the
-    // long into the int, keeping the low 32 bits.
-    std::int64_t as_long;
-    if (negative)
-        as_long = overflow || magnitude >= (std::uint64_t{1} << 63)
-                      ? INT64_MIN
-                      : -static_cast<std::int64_t>(magnitude);
-    else
-        as_long = overflow || magnitude > static_cast<std::uint64_t>(INT64_MAX)
-                      ? INT64_MAX
-                      : static_cast<std::int64_t>(magnitude);
-    result = static_cast<int>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(as_long)));
+    result = detail::c_long_to_int(negative, overflow, magnitude);
     return i;
 }
 
