@@ -21,8 +21,15 @@ Json to_json(const DomainRecord& r)
 {
     Json steps = Json::array();
     for (const auto& t : r.teardown)
-        steps.push_back(Json{{"tap", t.tap}, {"script", t.script}, {"args", t.args}, {"env", t.env}});
-    return Json{{"teardown", steps},{"instance", r.instance},       {"domid", r.domid},
+        steps.push_back(Json{{"device", t.device}, {"tap", t.tap}, {"script", t.script},
+                             {"args", t.args}, {"env", t.env}});
+    Json devices = Json::array();
+    for (const auto& d : r.devices)
+        devices.push_back(Json{{"kind", d.kind}, {"devid", d.devid}, {"slot", d.slot},
+                               {"backend", d.backend}, {"state", d.state}});
+    return Json{{"teardown", steps},            {"devices", devices},
+                {"devices_changed", r.devices_changed},
+                {"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
                 {"config_path", r.config_path}, {"dir", r.dir},
                 {"control_endpoint", r.control_endpoint},
@@ -49,6 +56,7 @@ DomainRecord from_json(const Json& j)
     if (auto it = j.find("teardown"); it != j.end() && it->is_array()) {
         for (const auto& t : *it) {
             TeardownStep step;
+            step.device = t.value("device", "");
             step.tap = t.value("tap", "");
             step.script = t.value("script", "");
             step.args = t.value("args", std::vector<std::string>{});
@@ -56,6 +64,18 @@ DomainRecord from_json(const Json& j)
             r.teardown.push_back(std::move(step));
         }
     }
+    if (auto it = j.find("devices"); it != j.end() && it->is_array()) {
+        for (const auto& d : *it) {
+            DeviceEntry entry;
+            entry.kind = d.value("kind", "");
+            entry.devid = d.value("devid", 0);
+            entry.slot = d.value("slot", 0);
+            entry.backend = d.value("backend", "");
+            entry.state = d.value("state", 4);
+            r.devices.push_back(std::move(entry));
+        }
+    }
+    r.devices_changed = j.value("devices_changed", false);
     return r;
 }
 

@@ -14,10 +14,23 @@ namespace uxl::daemon {
 // a tap to delete. Recorded as soon as the thing exists, so that a daemon restarted in
 // between still tears it down, once.
 struct TeardownStep {
+    std::string device;              // the device it belongs to ("vif/1", "vbd/51728")
     std::string tap;                 // a tap to delete, or empty
     std::string script;              // a hook to run, or empty
     std::vector<std::string> args;
     std::vector<std::string> env;
+};
+
+// A virtual device of the running guest: where the backend put it and what serves it on
+// the host. Kept so that devices can be listed, detached and hot-plugged into free slots.
+struct DeviceEntry {
+    std::string kind;        // "vbd" or "vif" (xenstore's names, as in TeardownStep::device)
+    int devid = 0;           // vbd: the vdev's number; vif: the devid
+    int slot = 0;            // the backend's index: UML's ubd<slot>, eth<slot>
+    std::string backend;     // vbd: the path the backend opened; vif: the tap
+    int state = 4;           // XenbusState: 1 while attaching, 4 connected, 5 while detaching
+
+    std::string key() const { return kind + "/" + std::to_string(devid); }
 };
 
 struct DomainRecord {
@@ -34,6 +47,10 @@ struct DomainRecord {
     bool shut_down = false;    // preserved after shutdown
     std::string reason;        // protocol::ShutdownReason text when shut_down
     std::vector<TeardownStep> teardown;  // in setup order; run in reverse
+    std::vector<DeviceEntry> devices;
+    // A device was attached or detached since the guest was started: its command line no
+    // longer describes it, so a reboot must start it anew rather than in place.
+    bool devices_changed = false;
 };
 
 class StateStore {

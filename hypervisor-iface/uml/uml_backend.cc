@@ -13,6 +13,8 @@
 
 #include "plan_util.h"
 
+#include "uxl/vdev.h"
+
 #include <sys/un.h>
 
 #include <algorithm>
@@ -279,6 +281,10 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
     auto disks = UXL_TRY(plan::disks_in_vdev_order(spec));
     for (std::size_t slot = 0; slot < disks.size(); ++slot) {
         const DiskSpec& disk = *disks[slot].disk;
+        plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::disk,
+                                             vdev_to_number(disks[slot].vdev).value_or(0),
+                                             static_cast<int>(slot), disk.pdev_path.value_or(""),
+                                             ubd_name(static_cast<int>(slot))});
         if (!disk.pdev_path || disk.pdev_path->empty())
             continue;
         const bool read_only = !disk.readwrite || disk.is_cdrom;
@@ -299,6 +305,8 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
         const int devid = plan::nic_devid(nic, i);
         const std::string tap = tap_name(nic, domid, devid);
         UXL_TRY(check_tap_name(tap, devid));
+        plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::nic, devid, devid, tap,
+                                             "eth" + std::to_string(devid)});
         std::string word = "eth" + std::to_string(devid) + "=tuntap," + tap;
         if (!nic.mac.is_zero())
             word += "," + nic.mac.to_string();

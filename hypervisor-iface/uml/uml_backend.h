@@ -23,6 +23,9 @@ public:
     // UML's UMID_LEN (64) minus the terminating NUL.
     static constexpr std::size_t max_umid_length = 63;
 
+    // The guest's name for ubd slot N: ubda, ubdb, ... (the driver's own naming).
+    static std::string ubd_name(int slot) { return "ubd" + std::string(1, static_cast<char>('a' + slot)); }
+
     BackendKind kind() const override { return BackendKind::uml; }
     std::string_view name() const override { return "uml"; }
     Capabilities capabilities() const override;

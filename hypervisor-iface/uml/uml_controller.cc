@@ -4,6 +4,7 @@
 #include "uml/uml_controller.h"
 
 #include "uml/mconsole.h"
+#include "uml/uml_backend.h"
 
 #include <cctype>
 #include <optional>
@@ -96,6 +97,36 @@ public:
 
     awaitable<Result<std::string>> sysrq(char key) override { return send_sysrq(m_state, key); }
 
+    awaitable<Result<std::string>> attach_disk(int slot, std::string path, bool read_only) override
+    {
+        if (slot < 0 || static_cast<std::size_t>(slot) >= UmlBackend::max_disks)
+            return no_slot<std::string>(slot);
+        return plug(m_state, UmlBackend::ubd_name(slot),
+                    path.empty() ? std::string()
+                                 : "config ubd" + std::to_string(slot) + (read_only ? "r" : "") + "=" + path);
+    }
+    awaitable<Result<void>> detach_disk(int slot) override
+    {
+        if (slot < 0 || static_cast<std::size_t>(slot) >= UmlBackend::max_disks)
+            return no_slot<void>(slot);
+        return unplug(m_state, "ubd" + std::to_string(slot));
+    }
+    awaitable<Result<std::string>> attach_nic(int slot, std::string tap, std::string mac) override
+    {
+        std::string command = "config eth" + std::to_string(slot) + "=tuntap," + tap;
+        if (!mac.empty())
+            command += "," + mac;
+        if (slot < 0)
+            return no_slot<std::string>(slot);
+        return plug(m_state, "eth" + std::to_string(slot), std::move(command));
+    }
+    awaitable<Result<void>> detach_nic(int slot) override
+    {
+        if (slot < 0)
+            return no_slot<void>(slot);
+        return unplug(m_state, "eth" + std::to_string(slot));
+    }
+
     awaitable<Result<std::string>> command(std::string_view text) override
     {
         return raw(m_state, std::string(text));
@@ -118,6 +149,33 @@ private:
     static awaitable<Result<void>> simple(std::shared_ptr<State> state, std::string command)
     {
         auto reply = co_await state->request(std::move(command));
+        if (!reply)
+            co_return std::unexpected(std::move(reply).error());
+        co_return Result<void>{};
+    }
+
+    template <class T>
+    static awaitable<Result<T>> no_slot(int slot)
+    {
+        co_return fail(Errc::invalid_argument, "UML has no device slot " + std::to_string(slot) + ".");
+    }
+
+    // `config <dev>=<spec>` takes the device's command-line syntax (backends.md §1).
+    static awaitable<Result<std::string>> plug(std::shared_ptr<State> state, std::string guest_name,
+                                               std::string command)
+    {
+        if (command.empty())
+            co_return fail(Errc::unsupported,
+                           "UML cannot hot-plug an empty drive: give the disk a target.");
+        auto reply = co_await state->request(std::move(command));
+        if (!reply)
+            co_return std::unexpected(std::move(reply).error());
+        co_return guest_name;
+    }
+
+    static awaitable<Result<void>> unplug(std::shared_ptr<State> state, std::string device)
+    {
+        auto reply = co_await state->request("remove " + device);
         if (!reply)
             co_return std::unexpected(std::move(reply).error());
         co_return Result<void>{};

@@ -72,6 +72,43 @@ Result<DomainInfo> domain_from_json(const Json& j)
     return d;
 }
 
+Json device_to_json(const DeviceInfo& d)
+{
+    return Json{{"kind", to_string(d.kind)}, {"devid", d.devid},
+                {"backend_domid", d.backend_domid}, {"frontend_domid", d.frontend_domid},
+                {"state", d.state}, {"vdev", d.vdev}, {"mac", d.mac}, {"backend", d.backend},
+                {"guest_device", d.guest_device}, {"bdf", d.bdf}};
+}
+
+Result<DeviceInfo> device_from_json(const Json& j)
+{
+    if (!j.is_object())
+        return std::unexpected(bad("a device entry is not an object"));
+    DeviceInfo d;
+    auto kind = parse_device_kind(UXL_TRY(field<std::string>(j, "kind", "")));
+    if (!kind)
+        return std::unexpected(bad("a device entry has an unknown kind"));
+    d.kind = *kind;
+    d.devid = UXL_TRY(field<int>(j, "devid", 0));
+    d.backend_domid = UXL_TRY(field<int>(j, "backend_domid", 0));
+    d.frontend_domid = UXL_TRY(field<int>(j, "frontend_domid", 0));
+    d.state = UXL_TRY(field<int>(j, "state", 4));
+    d.vdev = UXL_TRY(field<std::string>(j, "vdev", ""));
+    d.mac = UXL_TRY(field<std::string>(j, "mac", ""));
+    d.backend = UXL_TRY(field<std::string>(j, "backend", ""));
+    d.guest_device = UXL_TRY(field<std::string>(j, "guest_device", ""));
+    d.bdf = UXL_TRY(field<std::string>(j, "bdf", ""));
+    return d;
+}
+
+Result<DeviceKind> required_device_kind(const Json& j)
+{
+    auto kind = parse_device_kind(UXL_TRY(required_string(j, "kind")));
+    if (!kind)
+        return std::unexpected(bad("field `kind' must be disk, nic or pci"));
+    return *kind;
+}
+
 std::string_view domain_op_name(DomainRequest::Op op)
 {
     switch (op) {
@@ -107,6 +144,24 @@ std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text)
                    ShutdownReason::soft_reset})
         if (to_string(r) == text)
             return r;
+    return std::nullopt;
+}
+
+std::string_view to_string(DeviceKind kind)
+{
+    switch (kind) {
+    case DeviceKind::disk: return "disk";
+    case DeviceKind::nic: return "nic";
+    case DeviceKind::pci: return "pci";
+    }
+    return "disk";
+}
+
+std::optional<DeviceKind> parse_device_kind(std::string_view text)
+{
+    for (auto k : {DeviceKind::disk, DeviceKind::nic, DeviceKind::pci})
+        if (to_string(k) == text)
+            return k;
     return std::nullopt;
 }
 
@@ -165,6 +220,21 @@ std::string encode_request(std::uint64_t id, const Request& request)
             } else if constexpr (std::is_same_v<T, DmesgRequest>) {
                 j["op"] = "dmesg";
                 j["clear"] = r.clear;
+            } else if constexpr (std::is_same_v<T, DeviceAttachRequest>) {
+                j["op"] = "device-attach";
+                j["domain"] = r.domain;
+                j["kind"] = to_string(r.kind);
+                j["spec"] = r.spec;
+            } else if constexpr (std::is_same_v<T, DeviceDetachRequest>) {
+                j["op"] = "device-detach";
+                j["domain"] = r.domain;
+                j["kind"] = to_string(r.kind);
+                j["device"] = r.device;
+                j["force"] = r.force;
+            } else if constexpr (std::is_same_v<T, DeviceListRequest>) {
+                j["op"] = "device-list";
+                j["domain"] = r.domain;
+                j["kind"] = to_string(r.kind);
             }
         },
         request);
@@ -234,6 +304,24 @@ Result<DecodedRequest> decode_request(std::string_view line)
         DmesgRequest r;
         r.clear = UXL_TRY(field<bool>(j, "clear", false));
         out.request = r;
+    } else if (op == "device-attach") {
+        DeviceAttachRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.kind = UXL_TRY(required_device_kind(j));
+        r.spec = UXL_TRY(field<std::vector<std::string>>(j, "spec", {}));
+        out.request = std::move(r);
+    } else if (op == "device-detach") {
+        DeviceDetachRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.kind = UXL_TRY(required_device_kind(j));
+        r.device = UXL_TRY(required_string(j, "device"));
+        r.force = UXL_TRY(field<bool>(j, "force", false));
+        out.request = std::move(r);
+    } else if (op == "device-list") {
+        DeviceListRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.kind = UXL_TRY(required_device_kind(j));
+        out.request = std::move(r);
     } else {
         return std::unexpected(bad("unknown request `" + op + "'"));
     }
@@ -264,6 +352,12 @@ std::string encode_reply(const Reply& reply)
     }
     if (reply.text)
         j["text"] = *reply.text;
+    if (!reply.devices.empty()) {
+        Json list = Json::array();
+        for (const auto& d : reply.devices)
+            list.push_back(device_to_json(d));
+        j["devices"] = std::move(list);
+    }
     return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
@@ -294,6 +388,9 @@ Result<Reply> decode_reply(std::string_view line)
                 r.info.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
     if (j.contains("text"))
         r.text = UXL_TRY(field<std::string>(j, "text", ""));
+    if (auto it = j.find("devices"); it != j.end() && it->is_array())
+        for (const auto& d : *it)
+            r.devices.push_back(UXL_TRY(device_from_json(d)));
     return r;
 }
 

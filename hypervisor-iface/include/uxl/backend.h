@@ -61,6 +61,18 @@ enum class ConsoleWiring {
     stdio_socketpair,
 };
 
+// Where the guest finds one configured device. The daemon keeps these to list devices, to
+// detach them and to hot-plug new ones into free slots (UML: disk N in vdev order is
+// ubd<N>, the nic with devid D is eth<D>).
+struct PlannedDevice {
+    enum class Kind { disk, nic };
+    Kind kind = Kind::disk;
+    int devid = 0;            // disk: the vdev's number; nic: the devid
+    int slot = 0;             // the backend's index for it
+    std::string host;         // what serves it on the host: the disk's path, the nic's tap
+    std::string guest_name;   // what the guest calls it: ubda, eth0
+};
+
 // Everything the monitor needs to start the guest, as plain data: no shell is ever
 // involved, every word goes to execve() as it is.
 struct LaunchPlan {
@@ -83,6 +95,8 @@ struct LaunchPlan {
     // When the domain boots with more memory than `memory` (maxmem > memory), the size in
     // KiB the controller balloons it down to once the guest is up; 0 = nothing to do.
     std::uint64_t balloon_target_kb = 0;
+    // Every disk (an empty drive too: it holds its slot) and every nic, in argv order.
+    std::vector<PlannedDevice> devices;
 };
 
 class Backend {

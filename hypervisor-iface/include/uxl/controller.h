@@ -62,6 +62,15 @@ public:
     // A magic SysRq key; returns the output the guest sent back. Keys known to harm the
     // guest are refused with Errc::unsupported.
     virtual awaitable<Result<std::string>> sysrq(char key) = 0;
+    // Hot-plug (Capabilities::hotplug_disk / hotplug_nic). `slot` is the backend's index for
+    // the device (PlannedDevice::slot: UML's ubd<slot> and eth<slot>), one the daemon knows
+    // to be free. Attaching returns the name the guest sees the device under. A device the
+    // guest still uses is not detached: Errc::backend_failed with the backend's reason
+    // (UML: "Device is currently open").
+    virtual awaitable<Result<std::string>> attach_disk(int slot, std::string path, bool read_only) = 0;
+    virtual awaitable<Result<void>> detach_disk(int slot) = 0;
+    virtual awaitable<Result<std::string>> attach_nic(int slot, std::string tap, std::string mac) = 0;
+    virtual awaitable<Result<void>> detach_nic(int slot) = 0;
     // A raw command in the backend's own control language; returns the reply text.
     // Backends without such a language return Errc::unsupported.
     virtual awaitable<Result<std::string>> command(std::string_view text) = 0;

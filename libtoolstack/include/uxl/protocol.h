@@ -84,12 +84,37 @@ struct SysrqRequest {
     char key = 0;
 };
 struct InfoRequest {};
+// The virtual devices of a domain (xl's block-*, network-*, pci-* commands).
+enum class DeviceKind { disk, nic, pci };
+std::string_view to_string(DeviceKind kind);
+std::optional<DeviceKind> parse_device_kind(std::string_view text);
+// block-attach / network-attach: the spec words exactly as the user typed them. The daemon
+// parses them with the same libtoolstack parsers the CLI checked them with, and applies
+// uxl.conf's vif defaults, as xl applies xl.conf's.
+struct DeviceAttachRequest {
+    std::string domain;
+    DeviceKind kind = DeviceKind::disk;
+    std::vector<std::string> spec;
+};
+// block-detach (a vdev name or number) / network-detach (a devid, or a MAC: contains ':').
+struct DeviceDetachRequest {
+    std::string domain;
+    DeviceKind kind = DeviceKind::disk;
+    std::string device;
+    bool force = false;  // block-detach -f
+};
+// block-list / network-list / pci-list for one domain.
+struct DeviceListRequest {
+    std::string domain;
+    DeviceKind kind = DeviceKind::disk;
+};
 struct DmesgRequest {
     bool clear = false;
 };
 
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
-                             DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest>;
+                             DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
+                             DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {
@@ -100,6 +125,21 @@ Result<DecodedRequest> decode_request(std::string_view line);
 
 // ---- Replies -------------------------------------------------------------------------
 
+// One virtual device as the list commands show it. Xen's xenstore fields that have no
+// counterpart here (event channel, ring references) are -1, as libxl reports missing ones.
+struct DeviceInfo {
+    DeviceKind kind = DeviceKind::disk;
+    int devid = 0;           // disk: the vdev's number (xvdb = 51728); nic: devid; pci: vdevfn
+    int backend_domid = 0;   // the host (Domain-0) serves every device
+    int frontend_domid = 0;  // the guest's domid
+    int state = 4;           // XenbusState: 1 initialising, 4 connected, 5 closing
+    std::string vdev;        // disk: as configured (xvdb)
+    std::string mac;         // nic: the guest's MAC
+    std::string backend;     // the host side: the disk's path, the nic's tap
+    std::string guest_device;  // where the guest sees it: ubdb, eth1
+    std::string bdf;         // pci: dddd:bb:ss.f
+};
+
 struct Reply {
     std::uint64_t id = 0;
     std::optional<Error> error;         // set when the request failed
@@ -108,6 +148,7 @@ struct Reply {
     std::vector<DomainInfo> domains;    // list, wait (the domain's final state)
     std::vector<std::pair<std::string, std::string>> info;  // info: key/value in order
     std::optional<std::string> text;    // dmesg
+    std::vector<DeviceInfo> devices;    // device lists; attach: the device attached
 };
 
 std::string encode_reply(const Reply& reply);  // one line, with '\n'

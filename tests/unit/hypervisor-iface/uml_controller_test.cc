@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <set>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -75,6 +78,7 @@ public:
 
     std::string path;
     std::vector<std::string> commands;
+    std::set<std::string> busy;  // devices whose `remove` fails with -EBUSY
 
 private:
     awaitable<void> serve()
@@ -93,6 +97,11 @@ private:
             commands.push_back(command);
             if (command == "sysrq c")
                 continue;
+            if (command.starts_with("remove ") && busy.contains(command.substr(7))) {
+                m_socket.send_to(asio::buffer(mc::encode_reply(-EBUSY, false, "Device is currently open")),
+                                 client, 0, ec);
+                continue;
+            }
             m_socket.send_to(asio::buffer(mc::encode_reply(0, false, "ok " + command)), client,
                              0, ec);
         }
@@ -168,6 +177,56 @@ TEST_F(UmlControllerTest, OperationsAreTheUmlCommands)
     EXPECT_EQ(*sysrq, "ok sysrq m");
     EXPECT_EQ(guest.commands,
               (std::vector<std::string>{"stop", "go", "reboot", "cad", "sysrq m"}));
+}
+
+TEST_F(UmlControllerTest, HotPlugIsConfigAndRemove)
+{
+    auto controller = make();
+    FakeGuest guest(io, guest_path, notify_path);
+    guest.announce();
+    ASSERT_TRUE(wait_events(1));
+    auto disk = run_task(io, controller->attach_disk(1, "/srv/disk b.img", false));
+    ASSERT_TRUE(disk.has_value()) << disk.error().message;
+    EXPECT_EQ(*disk, "ubdb");
+    auto cdrom = run_task(io, controller->attach_disk(2, "/srv/cd.iso", true));
+    ASSERT_TRUE(cdrom.has_value());
+    EXPECT_EQ(*cdrom, "ubdc");
+    auto nic = run_task(io, controller->attach_nic(1, "vif3.1", "00:16:3e:01:02:03"));
+    ASSERT_TRUE(nic.has_value());
+    EXPECT_EQ(*nic, "eth1");
+    EXPECT_TRUE(run_task(io, controller->detach_nic(1)).has_value());
+    EXPECT_TRUE(run_task(io, controller->detach_disk(2)).has_value());
+    EXPECT_EQ(guest.commands, (std::vector<std::string>{
+                                  "config ubd1=/srv/disk b.img", "config ubd2r=/srv/cd.iso",
+                                  "config eth1=tuntap,vif3.1,00:16:3e:01:02:03", "remove eth1",
+                                  "remove ubd2"}));
+}
+
+TEST_F(UmlControllerTest, BusyDeviceIsNotDetachedAndSaysWhy)
+{
+    auto controller = make();
+    FakeGuest guest(io, guest_path, notify_path);
+    guest.busy.insert("ubd1");
+    guest.announce();
+    ASSERT_TRUE(wait_events(1));
+    auto result = run_task(io, controller->detach_disk(1));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, Errc::backend_failed);
+    EXPECT_NE(result.error().message.find("Device is currently open"), std::string::npos)
+        << result.error().message;
+}
+
+TEST_F(UmlControllerTest, HotPlugOutsideTheSlotsOrOfAnEmptyDriveIsRefused)
+{
+    auto controller = make();
+    FakeGuest guest(io, guest_path, notify_path);
+    guest.announce();
+    ASSERT_TRUE(wait_events(1));
+    EXPECT_EQ(run_task(io, controller->attach_disk(16, "/srv/x", false)).error().code,
+              Errc::invalid_argument);
+    EXPECT_EQ(run_task(io, controller->detach_disk(-1)).error().code, Errc::invalid_argument);
+    EXPECT_EQ(run_task(io, controller->attach_disk(3, "", true)).error().code, Errc::unsupported);
+    EXPECT_TRUE(guest.commands.empty());
 }
 
 TEST_F(UmlControllerTest, SysrqTIsRefusedWithoutAskingTheGuest)
