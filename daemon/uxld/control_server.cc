@@ -299,6 +299,22 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
             m_log.clear();
         co_return reply;
     }
+    if (auto* r = std::get_if<protocol::DeviceAttachRequest>(&request.request)) {
+        auto device = co_await m_manager.attach_device(*r);
+        if (!device)
+            co_return error_reply(id, device.error());
+        reply.devices.push_back(std::move(*device));
+        co_return reply;
+    }
+    if (auto* r = std::get_if<protocol::DeviceDetachRequest>(&request.request))
+        co_return reply_from(id, co_await m_manager.detach_device(*r));
+    if (auto* r = std::get_if<protocol::DeviceListRequest>(&request.request)) {
+        auto devices = m_manager.devices(r->domain, r->kind);
+        if (!devices)
+            co_return error_reply(id, devices.error());
+        reply.devices = std::move(*devices);
+        co_return reply;
+    }
     co_return error_reply(id, Error{Errc::protocol, "unknown request", {}});
 }
 

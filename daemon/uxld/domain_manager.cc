@@ -6,6 +6,10 @@
 
 #include "uxl/config_file.h"
 #include "uxl/config_reader.h"
+#include "uxl/disk_spec.h"
+#include "uxl/pci_spec.h"
+#include "uxl/vdev.h"
+#include "uxl/vif_spec.h"
 
 #include "uml/uml_controller.h"
 
@@ -174,100 +178,144 @@ std::string DomainManager::resolve_script(const std::string& script) const
 // caller tears down what was recorded.
 asio::awaitable<Result<void>> DomainManager::set_up_devices(Domain& d, DomainSpec& launch)
 {
-    const std::string domid = std::to_string(d.record.domid);
     for (size_t i = 0; i < launch.nics.size(); ++i) {
         VifSpec& nic = launch.nics[i];
         if (nic.mac.is_zero()) {
             nic.mac = generate_xen_mac();
             d.spec.nics[i].mac = nic.mac;  // kept across restarts, as xl keeps it
         }
-        const std::string devid = std::to_string(nic.devid);
-        const std::string tap = nic.ifname && !nic.ifname->empty()
-                                    ? *nic.ifname
-                                    : default_vif_name(static_cast<std::uint32_t>(d.record.domid),
-                                                       static_cast<std::uint32_t>(nic.devid));
-        if (auto ok = validate_interface_name(tap); !ok)
-            co_return fail(Errc::invalid_argument, "vif " + devid + ": " + ok.error().message);
-        if (auto ok = create_tap(tap, nic.mac); !ok)
-            co_return fail(ok.error().code, "vif " + devid + ": " + ok.error().message);
-        d.record.teardown.push_back(TeardownStep{tap, {}, {}, {}});
-        (void)m_store.save(d.record);
-        nic.ifname = tap;
-
-        const std::string script = resolve_script(nic.script.value_or(m_vif_script));
-        const std::string bridge = nic.bridge && !nic.bridge->empty() ? *nic.bridge : m_vif_bridge;
-        const std::string mac = nic.mac.to_string();
-        std::vector<std::string> args = {"domain=" + d.record.name, "vif=" + tap, "mac=" + mac,
-                                         "bridge=" + bridge};
-        std::vector<std::string> env = {"domain=" + d.record.name, "domid=" + domid,
-                                        "devid=" + devid, "vif=" + tap, "mac=" + mac,
-                                        "bridge=" + bridge, "XENBUS_TYPE=vif"};
-        if (nic.ip && !nic.ip->empty()) {
-            args.push_back("ip=" + *nic.ip);
-            env.push_back("ip=" + *nic.ip);
-        }
-        std::vector<std::string> up = args;
-        up.insert(up.begin(), "up");
-        // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-        HookSpec hook{script, up, env, m_hotplug_timeout, m_paths.hotplug_log()};
-        auto ran = co_await run_hook(m_executor, std::move(hook));
-        if (!ran)
-            co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
-        std::vector<std::string> down = args;
-        down.insert(down.begin(), "down");
-        d.record.teardown.push_back(TeardownStep{{}, script, down, env});
-        (void)m_store.save(d.record);
+        auto ok = co_await set_up_nic(d.record, nic);
+        if (!ok)
+            co_return ok;
     }
     for (DiskSpec& disk : launch.disks) {
-        if (!disk.script || disk.script->empty())
-            continue;
-        const std::string script = resolve_script(*disk.script);
-        const std::string target = disk.pdev_path.value_or("");
-        const std::string mode = disk.readwrite ? "w" : "r";
-        const std::string vdev = disk.vdev.value_or("");
-        std::vector<std::string> args = {target, mode, vdev, d.record.name, domid};
-        std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
-                                        "domain=" + d.record.name, "domid=" + domid,
-                                        "XENBUS_TYPE=vbd",
-                                        // Where `block' records its loop devices: per daemon,
-                                        // so that two daemons' domains never share a record.
-                                        "UXL_BLOCK_STATE_DIR=" +
-                                            fs::path(m_paths.run_dir).parent_path().string() + "/block"};
-        std::vector<std::string> add = args;
-        add.insert(add.begin(), "add");
-        HookSpec hook{script, add, env, m_hotplug_timeout, m_paths.hotplug_log()};
-        auto ran = co_await run_hook(m_executor, std::move(hook));
-        if (!ran)
-            co_return fail(ran.error().code, "disk " + vdev + ": " + ran.error().message);
-        std::vector<std::string> remove = args;
-        remove.insert(remove.begin(), "remove");
-        d.record.teardown.push_back(TeardownStep{{}, script, remove, env});
-        (void)m_store.save(d.record);
-        std::string path = ran->stdout_text.substr(0, ran->stdout_text.find('\n'));
-        if (path.empty())
-            co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");
-        disk.pdev_path = path;
+        auto ok = co_await set_up_disk(d.record, disk);
+        if (!ok)
+            co_return ok;
     }
     co_return Result<void>{};
 }
 
+// One vif's host side: its tap (named into nic.ifname), then its script's `up`.
+asio::awaitable<Result<void>> DomainManager::set_up_nic(DomainRecord& record, VifSpec& nic)
+{
+    const std::string domid = std::to_string(record.domid);
+    const std::string devid = std::to_string(nic.devid);
+    const std::string key = "vif/" + devid;
+    const std::string tap = nic.ifname && !nic.ifname->empty()
+                                ? *nic.ifname
+                                : default_vif_name(static_cast<std::uint32_t>(record.domid),
+                                                   static_cast<std::uint32_t>(nic.devid));
+    if (auto ok = validate_interface_name(tap); !ok)
+        co_return fail(Errc::invalid_argument, "vif " + devid + ": " + ok.error().message);
+    if (auto ok = create_tap(tap, nic.mac); !ok)
+        co_return fail(ok.error().code, "vif " + devid + ": " + ok.error().message);
+    record.teardown.push_back(TeardownStep{key, tap, {}, {}, {}});
+    (void)m_store.save(record);
+    nic.ifname = tap;
+
+    const std::string script = resolve_script(nic.script.value_or(m_vif_script));
+    const std::string bridge = nic.bridge && !nic.bridge->empty() ? *nic.bridge : m_vif_bridge;
+    const std::string mac = nic.mac.to_string();
+    std::vector<std::string> args = {"domain=" + record.name, "vif=" + tap, "mac=" + mac,
+                                     "bridge=" + bridge};
+    std::vector<std::string> env = {"domain=" + record.name, "domid=" + domid, "devid=" + devid,
+                                    "vif=" + tap, "mac=" + mac, "bridge=" + bridge,
+                                    "XENBUS_TYPE=vif"};
+    if (nic.ip && !nic.ip->empty()) {
+        args.push_back("ip=" + *nic.ip);
+        env.push_back("ip=" + *nic.ip);
+    }
+    std::vector<std::string> up = args;
+    up.insert(up.begin(), "up");
+    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+    HookSpec hook{script, up, env, m_hotplug_timeout, m_paths.hotplug_log()};
+    auto ran = co_await run_hook(m_executor, std::move(hook));
+    if (!ran)
+        co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
+    std::vector<std::string> down = args;
+    down.insert(down.begin(), "down");
+    record.teardown.push_back(TeardownStep{key, {}, script, down, env});
+    (void)m_store.save(record);
+    co_return Result<void>{};
+}
+
+// One disk's host side: a scripted disk's `add`, whose first output line becomes the path
+// the backend opens. Plain files and devices need nothing.
+asio::awaitable<Result<void>> DomainManager::set_up_disk(DomainRecord& record, DiskSpec& disk)
+{
+    if (!disk.script || disk.script->empty())
+        co_return Result<void>{};
+    const std::string domid = std::to_string(record.domid);
+    const std::string script = resolve_script(*disk.script);
+    const std::string target = disk.pdev_path.value_or("");
+    const std::string mode = disk.readwrite ? "w" : "r";
+    const std::string vdev = disk.vdev.value_or("");
+    const std::string key = "vbd/" + std::to_string(vdev_to_number(vdev).value_or(0));
+    std::vector<std::string> args = {target, mode, vdev, record.name, domid};
+    std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
+                                    "domain=" + record.name, "domid=" + domid,
+                                    "XENBUS_TYPE=vbd",
+                                    // Where `block' records its loop devices: per daemon,
+                                    // so that two daemons' domains never share a record.
+                                    "UXL_BLOCK_STATE_DIR=" +
+                                        fs::path(m_paths.run_dir).parent_path().string() + "/block"};
+    std::vector<std::string> add = args;
+    add.insert(add.begin(), "add");
+    HookSpec hook{script, add, env, m_hotplug_timeout, m_paths.hotplug_log()};
+    auto ran = co_await run_hook(m_executor, std::move(hook));
+    if (!ran)
+        co_return fail(ran.error().code, "disk " + vdev + ": " + ran.error().message);
+    std::vector<std::string> remove = args;
+    remove.insert(remove.begin(), "remove");
+    record.teardown.push_back(TeardownStep{key, {}, script, remove, env});
+    (void)m_store.save(record);
+    std::string path = ran->stdout_text.substr(0, ran->stdout_text.find('\n'));
+    if (path.empty())
+        co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");
+    disk.pdev_path = path;
+    co_return Result<void>{};
+}
+
+// Runs one teardown step: its hook, then its tap. Failures are logged, never fatal, as
+// with libxl.
+asio::awaitable<void> DomainManager::run_teardown_step(const DomainRecord& record, TeardownStep step)
+{
+    if (!step.script.empty()) {
+        HookSpec hook{step.script, step.args, step.env, m_hotplug_timeout, m_paths.hotplug_log()};
+        auto ran = co_await run_hook(m_executor, std::move(hook));
+        if (!ran)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ran.error().message);
+    }
+    if (!step.tap.empty()) {
+        if (auto ok = delete_tap(step.tap); !ok)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
+    }
+}
+
 // Runs the recorded teardown steps in reverse, once: each is dropped from the record (and
-// the record saved) as it is done. Failures are logged, never fatal, as with libxl.
+// the record saved) as it is done.
 asio::awaitable<void> DomainManager::tear_down_devices(DomainRecord& record)
 {
     while (!record.teardown.empty()) {
         TeardownStep step = record.teardown.back();
         record.teardown.pop_back();
-        if (!step.script.empty()) {
-            HookSpec hook{step.script, step.args, step.env, m_hotplug_timeout, m_paths.hotplug_log()};
-            auto ran = co_await run_hook(m_executor, std::move(hook));
-            if (!ran)
-                m_log.write("Domain " + std::to_string(record.domid) + ": " + ran.error().message);
-        }
-        if (!step.tap.empty()) {
-            if (auto ok = delete_tap(step.tap); !ok)
-                m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
-        }
+        co_await run_teardown_step(record, std::move(step));
+        (void)m_store.save(record);
+    }
+}
+
+// The same for one device's steps (a detach, or an attach that failed half-way).
+asio::awaitable<void> DomainManager::tear_down_device(DomainRecord& record, const std::string& key)
+{
+    for (;;) {
+        auto it = std::find_if(record.teardown.rbegin(), record.teardown.rend(),
+                               [&](const TeardownStep& t) { return t.device == key; });
+        if (it == record.teardown.rend())
+            break;
+        TeardownStep step = *it;
+        record.teardown.erase(std::next(it).base());
+        co_await run_teardown_step(record, std::move(step));
         (void)m_store.save(record);
     }
 }
@@ -530,6 +578,12 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
         co_return std::unexpected(plan.error());
     }
     d->record.control_endpoint = plan->control_endpoint;
+    d->record.devices.clear();
+    for (const PlannedDevice& planned : plan->devices)
+        d->record.devices.push_back(DeviceEntry{planned.kind == PlannedDevice::Kind::disk ? "vbd" : "vif",
+                                                planned.devid, planned.slot, planned.host, 4,
+                                                planned.guest_name});
+    d->record.devices_changed = false;
     d->record.notify_socket = paths.notify_socket;
     for (const auto& extra : plan->directories) {
         fs::create_directories(extra, ec);
@@ -666,6 +720,10 @@ asio::awaitable<void> DomainManager::on_guest_exit(std::shared_ptr<Domain> d, in
         co_return;
     const int domid = d->record.domid;
     if (d->destroy_requested) {
+        if (d->restart_requested) {
+            co_await restart(d);
+            co_return;
+        }
         m_log.write("Domain " + std::to_string(domid) + " destroyed");
         co_await finish(d);
         co_return;
@@ -768,6 +826,19 @@ asio::awaitable<void> DomainManager::on_reboot(std::shared_ptr<Domain> d)
     case ShutdownAction::rename_restart:
     case ShutdownAction::coredump_restart:
     case ShutdownAction::soft_reset: {
+        if (d->record.devices_changed) {
+            // UML re-executed its original command line, which no longer has the devices
+            // attached or detached since: start the domain anew from its current config,
+            // as xl does.
+            m_log.write("Domain " + std::to_string(old) +
+                        ": its devices changed since it started; starting it anew");
+            d->destroy_requested = true;
+            d->restart_requested = true;
+            d->state = DomainState::dying;
+            if (auto killed = co_await monitor_command(d->record.dir, "kill", std::chrono::seconds(5)); !killed)
+                co_await restart(d);
+            break;
+        }
         // UML has already re-executed itself in place: the restart is done, and as with xl
         // the domain comes back under a new domid.
         d->record.domid = m_store.next_domid();
@@ -958,6 +1029,305 @@ asio::awaitable<Result<asio::local::stream_protocol::socket>> DomainManager::con
     if (!d)
         co_return std::unexpected(d.error());
     co_return co_await monitor_console((*d)->record.dir);
+}
+
+// ---- Devices ------------------------------------------------------------------------
+
+namespace {
+
+std::string_view xenstore_kind(protocol::DeviceKind kind)
+{
+    return kind == protocol::DeviceKind::nic ? "vif" : "vbd";
+}
+
+DeviceEntry* find_entry(DomainRecord& record, std::string_view kind, int devid)
+{
+    auto it = std::find_if(record.devices.begin(), record.devices.end(), [&](const DeviceEntry& e) {
+        return e.kind == kind && e.devid == devid;
+    });
+    return it == record.devices.end() ? nullptr : &*it;
+}
+
+void erase_entry(DomainRecord& record, const std::string& key)
+{
+    std::erase_if(record.devices, [&](const DeviceEntry& e) { return e.key() == key; });
+}
+
+}  // namespace
+
+Result<void> DomainManager::check_hotplug(const Domain& d, protocol::DeviceKind kind) const
+{
+    const std::string id = std::to_string(d.record.domid);
+    const Capabilities caps = d.backend->capabilities();
+    if (kind == protocol::DeviceKind::pci)
+        return fail(Errc::unsupported, "The " + std::string(d.backend->name()) +
+                                           " backend has no PCI passthrough.");
+    if (!(kind == protocol::DeviceKind::disk ? caps.hotplug_disk : caps.hotplug_nic) || !d.controller)
+        return fail(Errc::unsupported, "The " + std::string(d.backend->name()) + " backend cannot hot-plug " +
+                                           (kind == protocol::DeviceKind::disk ? "disks." : "network devices."));
+    if (d.gone || d.destroy_requested || d.state == DomainState::dying)
+        return fail(Errc::invalid_state, "Domain " + id + " is being destroyed.");
+    if (d.state == DomainState::shutdown)
+        return fail(Errc::invalid_state, "Domain " + id + " has shut down.");
+    if (!d.booted)
+        return fail(Errc::invalid_state, "Domain " + id +
+                                             " is still starting: devices can be attached once its kernel is up.");
+    return {};
+}
+
+protocol::DeviceInfo DomainManager::device_info(const Domain& d, const DeviceEntry& entry) const
+{
+    protocol::DeviceInfo info;
+    info.kind = entry.kind == "vif" ? protocol::DeviceKind::nic : protocol::DeviceKind::disk;
+    info.devid = entry.devid;
+    info.frontend_domid = d.record.domid;
+    info.state = entry.state;
+    info.backend = entry.backend;
+    info.guest_device = entry.guest_name;
+    if (info.kind == protocol::DeviceKind::nic) {
+        for (const VifSpec& nic : d.spec.nics)
+            if (nic.devid == entry.devid)
+                info.mac = nic.mac.to_string();
+    } else {
+        info.vdev = number_to_vdev(entry.devid);
+        for (const DiskSpec& disk : d.spec.disks)
+            if (disk.vdev && vdev_to_number(*disk.vdev) == entry.devid)
+                info.vdev = *disk.vdev;
+    }
+    return info;
+}
+
+Result<std::vector<protocol::DeviceInfo>> DomainManager::devices(const std::string& domain,
+                                                                 protocol::DeviceKind kind) const
+{
+    auto found = find_or_fail(domain);
+    if (!found)
+        return std::unexpected(found.error());
+    const Domain& d = **found;
+    std::vector<protocol::DeviceInfo> out;
+    if (kind == protocol::DeviceKind::pci) {
+        for (const PciSpec& pci : d.spec.pcidevs) {
+            protocol::DeviceInfo info;
+            info.kind = kind;
+            info.devid = static_cast<int>(pci.vdevfn);
+            info.frontend_domid = d.record.domid;
+            info.bdf = pci_spec_to_bdf(pci);
+            out.push_back(std::move(info));
+        }
+        return out;
+    }
+    for (const DeviceEntry& entry : d.record.devices)
+        if (entry.kind == xenstore_kind(kind))
+            out.push_back(device_info(d, entry));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.devid < b.devid; });
+    return out;
+}
+
+asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_device(const protocol::DeviceAttachRequest& request)
+{
+    auto found = find_or_fail(request.domain);
+    if (!found)
+        co_return std::unexpected(found.error());
+    if (auto ok = check_hotplug(**found, request.kind); !ok)
+        co_return std::unexpected(ok.error());
+    if (request.kind == protocol::DeviceKind::disk)
+        co_return co_await attach_disk(*found, request.spec);
+    co_return co_await attach_nic(*found, request.spec);
+}
+
+asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_disk(std::shared_ptr<Domain> d,
+                                                                        std::vector<std::string> words)
+{
+    const std::string id = std::to_string(d->record.domid);
+    auto disk = parse_disk_spec(words, "command line");
+    if (!disk)
+        co_return fail(Errc::invalid_argument, disk.error().message);
+    if (!disk->vdev || !vdev_to_number(*disk->vdev))
+        co_return fail(Errc::invalid_argument, "The disk has no virtual device name (vdev=xvdb, ...).");
+    const std::string vdev = *disk->vdev;
+    const int devid = *vdev_to_number(vdev);
+    if (find_entry(d->record, "vbd", devid))
+        co_return fail(Errc::already_exists, "Domain " + id + " already has a disk " + vdev + ".");
+    DomainSpec candidate = d->spec;
+    candidate.disks.push_back(*disk);
+    if (auto ok = d->backend->validate(candidate); !ok)
+        co_return std::unexpected(ok.error());
+
+    // The lowest free slot, reserved at once: another attach may run while this one waits.
+    int slot = 0;
+    while (std::any_of(d->record.devices.begin(), d->record.devices.end(),
+                       [&](const DeviceEntry& e) { return e.kind == "vbd" && e.slot == slot; }))
+        ++slot;
+    const std::string key = "vbd/" + std::to_string(devid);
+    d->record.devices.push_back(DeviceEntry{"vbd", devid, slot, disk->pdev_path.value_or(""), 1, {}});
+    persist(*d);
+
+    DiskSpec launch = *disk;
+    auto ready = co_await set_up_disk(d->record, launch);
+    Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
+    if (ready && !d->gone && d->controller) {
+        const bool read_only = !launch.readwrite || launch.is_cdrom;
+        std::string path = launch.pdev_path.value_or("");  // named: see set_up_nic
+        attached = co_await d->controller->attach_disk(slot, std::move(path), read_only);
+    } else if (!ready) {
+        attached = std::unexpected(ready.error());
+    }
+    if (!attached || d->gone) {
+        co_await tear_down_device(d->record, key);
+        erase_entry(d->record, key);
+        if (d->gone)
+            (void)m_store.remove(d->record.instance);
+        else
+            persist(*d);
+        co_return fail(attached ? Errc::invalid_state : attached.error().code,
+                       "Cannot attach " + vdev + " to domain " + id + ": " +
+                           (attached ? "the domain went away" : attached.error().message));
+    }
+    DeviceEntry* entry = find_entry(d->record, "vbd", devid);
+    entry->state = 4;
+    entry->backend = launch.pdev_path.value_or("");
+    entry->guest_name = *attached;
+    d->spec.disks.push_back(*disk);
+    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
+    d->record.devices_changed = true;
+    persist(*d);
+    m_log.write("Domain " + id + ": disk " + vdev + " attached as " + *attached + " (" + entry->backend + ")");
+    co_return device_info(*d, *entry);
+}
+
+asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::shared_ptr<Domain> d,
+                                                                       std::vector<std::string> words)
+{
+    const std::string id = std::to_string(d->record.domid);
+    std::vector<std::string> warnings;
+    VifParseOptions options;
+    options.source = "command line";
+    options.devid = -1;
+    options.mode = VifParseOptions::Mode::command_line;
+    options.warnings = &warnings;
+    auto nic = parse_vif_tokens(words, options);
+    if (!nic)
+        co_return fail(Errc::invalid_argument, nic.error().message);
+    for (const auto& w : warnings)
+        m_log.write("Domain " + id + ": network-attach: " + w);
+    if (nic->devid < 0) {
+        // As libxl: one more than the highest devid in use.
+        int next = 0;
+        for (const DeviceEntry& e : d->record.devices)
+            if (e.kind == "vif")
+                next = std::max(next, e.devid + 1);
+        for (const VifSpec& other : d->spec.nics)
+            next = std::max(next, other.devid + 1);
+        nic->devid = next;
+    }
+    if (find_entry(d->record, "vif", nic->devid))
+        co_return fail(Errc::already_exists, "Domain " + id + " already has a vif " + std::to_string(nic->devid) + ".");
+    if (nic->mac.is_zero())
+        nic->mac = generate_xen_mac();
+    DomainSpec candidate = d->spec;
+    candidate.nics.push_back(*nic);
+    if (auto ok = d->backend->validate(candidate); !ok)
+        co_return std::unexpected(ok.error());
+
+    const std::string key = "vif/" + std::to_string(nic->devid);
+    d->record.devices.push_back(DeviceEntry{"vif", nic->devid, nic->devid, {}, 1, {}});
+    persist(*d);
+
+    VifSpec launch = *nic;
+    auto ready = co_await set_up_nic(d->record, launch);
+    Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
+    if (ready && !d->gone && d->controller) {
+        std::string tap = launch.ifname.value_or("");  // named: see set_up_nic
+        std::string mac = nic->mac.to_string();
+        attached = co_await d->controller->attach_nic(nic->devid, std::move(tap), std::move(mac));
+    } else if (!ready)
+        attached = std::unexpected(ready.error());
+    if (!attached || d->gone) {
+        co_await tear_down_device(d->record, key);
+        erase_entry(d->record, key);
+        if (d->gone)
+            (void)m_store.remove(d->record.instance);
+        else
+            persist(*d);
+        co_return fail(attached ? Errc::invalid_state : attached.error().code,
+                       "Cannot attach vif " + std::to_string(nic->devid) + " to domain " + id + ": " +
+                           (attached ? "the domain went away" : attached.error().message));
+    }
+    DeviceEntry* entry = find_entry(d->record, "vif", nic->devid);
+    entry->state = 4;
+    entry->backend = launch.ifname.value_or("");
+    entry->guest_name = *attached;
+    d->spec.nics.push_back(*nic);
+    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
+    d->record.devices_changed = true;
+    persist(*d);
+    m_log.write("Domain " + id + ": vif " + std::to_string(nic->devid) + " attached as " + *attached +
+                " on " + entry->backend);
+    co_return device_info(*d, *entry);
+}
+
+asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::DeviceDetachRequest& request)
+{
+    auto found = find_or_fail(request.domain);
+    if (!found)
+        co_return std::unexpected(found.error());
+    std::shared_ptr<Domain> d = *found;
+    if (auto ok = check_hotplug(*d, request.kind); !ok)
+        co_return std::unexpected(ok.error());
+    const std::string id = std::to_string(d->record.domid);
+    const bool is_disk = request.kind == protocol::DeviceKind::disk;
+
+    // xl: a disk by vdev name or number; a nic by MAC (it has a ':') or by devid (atoi).
+    std::optional<int> devid;
+    if (is_disk) {
+        devid = all_digits(request.device) ? std::optional<int>(std::atoi(request.device.c_str()))
+                                           : vdev_to_number(request.device);
+    } else if (request.device.find(':') != std::string::npos) {
+        auto mac = parse_mac(request.device);
+        for (const VifSpec& nic : d->spec.nics)
+            if (mac && nic.mac == *mac)
+                devid = nic.devid;
+    } else {
+        devid = std::atoi(request.device.c_str());
+    }
+    DeviceEntry* entry = devid ? find_entry(d->record, is_disk ? "vbd" : "vif", *devid) : nullptr;
+    if (!entry)
+        co_return fail(Errc::not_found, (is_disk ? "Error: Device " + request.device + " not connected."
+                                                 : "Unknown device " + request.device + "."));
+    if (entry->state != 4)
+        co_return fail(Errc::invalid_state, "Device " + request.device + " of domain " + id +
+                                                " is being attached or detached.");
+    const std::string key = entry->key();
+    const std::string guest_name = entry->guest_name;
+    const int slot = entry->slot;
+    entry->state = 5;
+    auto detached = is_disk ? co_await d->controller->detach_disk(slot)
+                            : co_await d->controller->detach_nic(slot);
+    if (d->gone)
+        co_return fail(Errc::invalid_state, "Domain " + id + " went away.");
+    if (!detached) {
+        if (DeviceEntry* again = find_entry(d->record, is_disk ? "vbd" : "vif", *devid))
+            again->state = 4;
+        std::string advice = is_disk ? "unmount it inside the guest first"
+                                     : "bring " + guest_name + " down inside the guest first";
+        if (is_disk && request.force)
+            advice += "; UML cannot take a disk from a guest that has it open, even with -f";
+        co_return fail(detached.error().code, "Domain " + id + " still uses " + request.device +
+                                                  (guest_name.empty() ? "" : " (" + guest_name + ")") +
+                                                  ": " + detached.error().message + "; " + advice + ".");
+    }
+    co_await tear_down_device(d->record, key);
+    erase_entry(d->record, key);
+    if (is_disk)
+        std::erase_if(d->spec.disks, [&](const DiskSpec& disk) { return disk.vdev && vdev_to_number(*disk.vdev) == devid; });
+    else
+        std::erase_if(d->spec.nics, [&](const VifSpec& nic) { return nic.devid == *devid; });
+    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
+    d->record.devices_changed = true;
+    if (!d->gone)
+        persist(*d);
+    m_log.write("Domain " + id + ": " + key + " (" + guest_name + ") detached");
+    co_return Result<void>{};
 }
 
 // ---- Re-adoption --------------------------------------------------------------------

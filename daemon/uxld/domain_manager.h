@@ -37,6 +37,7 @@ struct Domain {
     std::unique_ptr<Controller> controller;
     pid_t guest_pid = 0;
     bool destroy_requested = false;
+    bool restart_requested = false;  // with destroy_requested: start it anew once it is dead
     bool booted = false;            // the guest announced its control channel at least once
     bool pause_when_ready = false;  // `create -p`: pause as soon as the guest can be paused
     bool gone = false;  // removed from the manager; waiters wake up and see it
@@ -61,6 +62,12 @@ public:
     asio::awaitable<Result<protocol::DomainInfo>> wait(const std::string& domain, bool death_only,
                                                       int timeout_seconds);
     asio::awaitable<Result<asio::local::stream_protocol::socket>> console(const std::string& domain);
+
+    // Hot-plug (block-attach, network-attach, ...-detach) and the device lists.
+    asio::awaitable<Result<protocol::DeviceInfo>> attach_device(const protocol::DeviceAttachRequest& request);
+    asio::awaitable<Result<void>> detach_device(const protocol::DeviceDetachRequest& request);
+    Result<std::vector<protocol::DeviceInfo>> devices(const std::string& domain,
+                                                      protocol::DeviceKind kind) const;
 
     Result<std::vector<protocol::DomainInfo>> list(const std::string& domain, bool with_config) const;
     Result<std::pair<int, std::string>> lookup(const std::string& domain) const;
@@ -87,7 +94,17 @@ private:
     void load_global_config();
     std::string resolve_script(const std::string& script) const;
     asio::awaitable<Result<void>> set_up_devices(Domain& d, DomainSpec& launch);
+    asio::awaitable<Result<void>> set_up_nic(DomainRecord& record, VifSpec& nic);
+    asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);
+    asio::awaitable<void> run_teardown_step(const DomainRecord& record, TeardownStep step);
     asio::awaitable<void> tear_down_devices(DomainRecord& record);
+    asio::awaitable<void> tear_down_device(DomainRecord& record, const std::string& key);
+    Result<void> check_hotplug(const Domain& d, protocol::DeviceKind kind) const;
+    asio::awaitable<Result<protocol::DeviceInfo>> attach_disk(std::shared_ptr<Domain> d,
+                                                             std::vector<std::string> words);
+    asio::awaitable<Result<protocol::DeviceInfo>> attach_nic(std::shared_ptr<Domain> d,
+                                                            std::vector<std::string> words);
+    protocol::DeviceInfo device_info(const Domain& d, const DeviceEntry& entry) const;
 
     asio::any_io_executor m_executor;
     asio::thread_pool& m_pool;

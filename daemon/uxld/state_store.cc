@@ -26,7 +26,8 @@ Json to_json(const DomainRecord& r)
     Json devices = Json::array();
     for (const auto& d : r.devices)
         devices.push_back(Json{{"kind", d.kind}, {"devid", d.devid}, {"slot", d.slot},
-                               {"backend", d.backend}, {"state", d.state}});
+                               {"backend", d.backend}, {"state", d.state},
+                               {"guest_name", d.guest_name}});
     return Json{{"teardown", steps},            {"devices", devices},
                 {"devices_changed", r.devices_changed},
                 {"instance", r.instance},       {"domid", r.domid},
@@ -72,6 +73,7 @@ DomainRecord from_json(const Json& j)
             entry.slot = d.value("slot", 0);
             entry.backend = d.value("backend", "");
             entry.state = d.value("state", 4);
+            entry.guest_name = d.value("guest_name", "");
             r.devices.push_back(std::move(entry));
         }
     }

@@ -29,6 +29,7 @@ struct DeviceEntry {
     int slot = 0;            // the backend's index: UML's ubd<slot>, eth<slot>
     std::string backend;     // vbd: the path the backend opened; vif: the tap
     int state = 4;           // XenbusState: 1 while attaching, 4 connected, 5 while detaching
+    std::string guest_name;  // what the guest calls it: ubdb, eth1
 
     std::string key() const { return kind + "/" + std::to_string(devid); }
 };

@@ -667,4 +667,155 @@ TEST_F(DevicesIntegration, BridgeWithShellMetacharactersIsLookedUpLiterally)
     expect_not_pwned();
 }
 
+// ---------------------------------------------------------------------------------------------
+// 6. Hot-plug: a second disk and a second nic go into a running guest, which sees them; they
+//    survive a reboot (the domain is started anew from its updated config); a disk the guest
+//    holds open is refused with UML's reason; detach removes tap, script and all.
+
+TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
+{
+    start_daemon();
+    const std::string boot_img = make_image("boot.img", 4u << 20);
+    const std::string img = make_image("hot.img", 4u << 20);
+    {
+        std::fstream f(img, std::ios::in | std::ios::out | std::ios::binary);
+        f << "uxl-hotplug-marker\n";
+    }
+    int domid = create("hp", guest_net("192.0.2.21") + "disk=['file:" + boot_img + ",xvda,w']\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("hp")) << console_log("hp");
+
+    RunResult r = uxl({"block-attach", "hp", "file:" + img + ",xvdb,w"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    r = uxl({"network-attach", "hp", "bridge=br0"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+
+    // The host side: a second tap, on the bridge, and the script ran for it.
+    const std::string tap = "vif" + std::to_string(domid) + ".1";
+    RunResult master = in_netns_ip({"-br", "link", "show", "master", "br0"});
+    EXPECT_NE(master.out.find(tap), std::string::npos) << master.out << "\n" << links();
+    EXPECT_NE(hotplug_log().find("/vif-bridge up domain=hp vif=" + tap + " "), std::string::npos) << hotplug_log();
+
+    // The lists, in xl's formats.
+    r = uxl({"block-list", "hp"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(r.out.rfind("Vdev  BE  handle state evt-ch ring-ref BE-path", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("51712 0   " + std::to_string(domid)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("51728 0   " + std::to_string(domid)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(img), std::string::npos) << r.out;
+    r = uxl({"network-list", "hp"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    std::istringstream rows(r.out);
+    std::string line, mac;
+    std::getline(rows, line);  // header
+    int nics = 0;
+    while (std::getline(rows, line)) {
+        std::istringstream f(line);
+        int idx = -1, be = -1;
+        std::string m;
+        f >> idx >> be >> m;
+        ++nics;
+        if (idx == 1)
+            mac = m;
+    }
+    EXPECT_EQ(nics, 2) << r.out;
+    ASSERT_EQ(mac.size(), 17u) << r.out;
+    EXPECT_EQ(mac.rfind("00:16:3e:", 0), 0u) << mac;
+
+    // The guest sees both: ubdb with the image's bytes, eth1 with the MAC.
+    bool ok = false;
+    std::string out = console_command(
+        "hp", "grep -c ubdb /proc/partitions; head -c 18 /dev/ubdb; echo; cat /sys/class/net/eth1/address; "
+              "echo HOTPLUG-SEEN-$((6*7))",
+        "HOTPLUG-SEEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("uxl-hotplug-marker"), std::string::npos) << out;
+    EXPECT_NE(out.find(mac), std::string::npos) << out;
+
+    // A reboot starts the domain anew from its config, which now has both devices.
+    r = uxl({"reboot", "hp"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    ASSERT_TRUE(wait_until([&] { return count_of(console_log("hp"), kBanner) >= 2; }, kBootTimeout))
+        << console_log("hp");
+    std::optional<int> new_domid;
+    ASSERT_TRUE(wait_until([&] { return (new_domid = domid_of("hp")) && *new_domid != domid; }, 20s));
+    const std::string new_tap = "vif" + std::to_string(*new_domid) + ".1";
+    EXPECT_TRUE(wait_until([&] { return links().find(new_tap) != std::string::npos &&
+                                        links().find(tap) == std::string::npos; }, 10s))
+        << links();
+    out = console_command("hp", "head -c 18 /dev/ubdb; echo; cat /sys/class/net/eth1/address; echo REBOOT-SEEN-$((6*7))",
+                          "REBOOT-SEEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("uxl-hotplug-marker"), std::string::npos) << out;
+    EXPECT_NE(out.find(mac), std::string::npos) << out;
+
+    // Busy: the guest holds ubdb open, so detach is refused with UML's reason.
+    out = console_command("hp", "sleep 600 < /dev/ubdb & echo $! > /tmp/holder; echo HOLDING-$((6*7))",
+                          "HOLDING-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    r = uxl({"block-detach", "hp", "xvdb"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("Device is currently open"), std::string::npos) << show(r);
+    EXPECT_NE(r.err.find("libxl_device_disk_safe_remove failed."), std::string::npos) << show(r);
+    r = uxl({"block-list", "hp"});
+    EXPECT_NE(r.out.find("51728"), std::string::npos) << r.out;
+
+    out = console_command("hp", "kill $(cat /tmp/holder); sleep 1; echo RELEASED-$((6*7))", "RELEASED-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    r = uxl({"block-detach", "hp", "xvdb"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    r = uxl({"network-detach", "hp", mac});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return links().find(new_tap) == std::string::npos; }, 10s)) << links();
+    EXPECT_NE(hotplug_log().find("/vif-bridge down domain=hp vif=" + new_tap + " "), std::string::npos)
+        << hotplug_log();
+    out = console_command("hp", "grep -c ubdb /proc/partitions; ls /sys/class/net; echo GONE-$((6*7))", "GONE-42",
+                          30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_EQ(out.find("eth1"), std::string::npos) << out;
+    r = uxl({"block-list", "hp"});
+    EXPECT_EQ(r.out.find("51728"), std::string::npos) << r.out;
+    r = uxl({"list", "-l", "hp"});
+    EXPECT_EQ(r.out.find(img), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(boot_img), std::string::npos) << r.out;
+
+    // Unknown devices, in xl's words.
+    r = uxl({"block-detach", "hp", "xvdz"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("Error: Device xvdz not connected."), std::string::npos) << show(r);
+    r = uxl({"network-detach", "hp", "7"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("Unknown device 7."), std::string::npos) << show(r);
+
+    r = uxl({"destroy", "hp"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after destroy");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. A hot-plug whose hook fails leaves nothing behind and the guest as it was.
+
+TEST_F(DevicesIntegration, FailingHookFailsAttachAndLeavesNothing)
+{
+    write_script("vif-fail", "#!/bin/sh\necho boom\nexit 1\n");
+    start_daemon();
+    int domid = create("hf", "extra=\"quiet pty.legacy_count=0\"\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("hf")) << console_log("hf");
+    RunResult r = uxl({"network-attach", "hf", "bridge=br0", "script=vif-fail"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("vif-fail failed with exit status 1"), std::string::npos) << show(r);
+    EXPECT_NE(r.err.find("libxl_device_nic_add failed."), std::string::npos) << show(r);
+    EXPECT_TRUE(wait_until([&] { return extra_links().empty(); }, 10s)) << links();
+    r = uxl({"network-list", "hf"});
+    EXPECT_EQ(count_of(r.out, "\n"), 1u) << r.out;
+    // A disk UML cannot read is refused before anything is done.
+    r = uxl({"block-attach", "hf", "format=qcow2,vdev=xvdb,target=" + m_root + "/x.qcow2"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("raw"), std::string::npos) << show(r);
+    r = uxl({"destroy", "hf"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after destroy");
+}
+
 }  // namespace

@@ -68,7 +68,7 @@ struct PlannedDevice {
     enum class Kind { disk, nic };
     Kind kind = Kind::disk;
     int devid = 0;            // disk: the vdev's number; nic: the devid
-    int slot = 0;             // the backend's index for it
+    int slot = 0;             // the backend's index for it; a nic's is its devid
     std::string host;         // what serves it on the host: the disk's path, the nic's tap
     std::string guest_name;   // what the guest calls it: ubda, eth0
 };

@@ -1,0 +1,110 @@
+// The control protocol's encoding: every request survives encode → decode, replies carry
+// their device lists, and what a client may send wrong is refused with a protocol error.
+#include "uxl/protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace uxl;
+using namespace uxl::protocol;
+
+template <class T>
+T round_trip(const Request& request, std::uint64_t id = 42)
+{
+    const std::string line = encode_request(id, request);
+    EXPECT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+    auto decoded = decode_request(std::string_view(line).substr(0, line.size() - 1));
+    EXPECT_TRUE(decoded.has_value()) << line;
+    EXPECT_EQ(decoded->id, id);
+    EXPECT_TRUE(std::holds_alternative<T>(decoded->request)) << line;
+    return std::get<T>(decoded->request);
+}
+
+TEST(Protocol, DeviceAttachKeepsTheSpecWordsAsTyped)
+{
+    DeviceAttachRequest in{"guest", DeviceKind::nic, {"bridge=br0", "mac=00:16:3e:00:00:01", "ip=a b"}};
+    auto out = round_trip<DeviceAttachRequest>(in);
+    EXPECT_EQ(out.domain, "guest");
+    EXPECT_EQ(out.kind, DeviceKind::nic);
+    EXPECT_EQ(out.spec, in.spec);
+}
+
+TEST(Protocol, DeviceDetachAndList)
+{
+    auto detach = round_trip<DeviceDetachRequest>(DeviceDetachRequest{"7", DeviceKind::disk, "xvdb", true});
+    EXPECT_EQ(detach.domain, "7");
+    EXPECT_EQ(detach.kind, DeviceKind::disk);
+    EXPECT_EQ(detach.device, "xvdb");
+    EXPECT_TRUE(detach.force);
+    auto list = round_trip<DeviceListRequest>(DeviceListRequest{"g", DeviceKind::pci});
+    EXPECT_EQ(list.kind, DeviceKind::pci);
+}
+
+TEST(Protocol, OlderRequestsStillRoundTrip)
+{
+    auto create = round_trip<CreateRequest>(CreateRequest{"{\"c_info\":{}}", "/etc/uxl/g.cfg", true});
+    EXPECT_EQ(create.config_path, "/etc/uxl/g.cfg");
+    EXPECT_TRUE(create.paused);
+    auto sysrq = round_trip<SysrqRequest>(SysrqRequest{"g", 's'});
+    EXPECT_EQ(sysrq.key, 's');
+    auto shutdown = round_trip<ShutdownRequest>(ShutdownRequest{"", true, true});
+    EXPECT_TRUE(shutdown.all);
+    EXPECT_TRUE(shutdown.reboot);
+}
+
+TEST(Protocol, ReplyCarriesDevices)
+{
+    Reply reply;
+    reply.id = 3;
+    DeviceInfo disk;
+    disk.kind = DeviceKind::disk;
+    disk.devid = 51728;
+    disk.frontend_domid = 4;
+    disk.vdev = "xvdb";
+    disk.backend = "/srv/b.img";
+    disk.guest_device = "ubdb";
+    DeviceInfo pci;
+    pci.kind = DeviceKind::pci;
+    pci.devid = 0x20 << 3;
+    pci.bdf = "0000:36:00.0";
+    reply.devices = {disk, pci};
+    const std::string line = encode_reply(reply);
+    auto back = decode_reply(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(back.has_value()) << line;
+    ASSERT_EQ(back->devices.size(), 2u);
+    EXPECT_EQ(back->devices[0].kind, DeviceKind::disk);
+    EXPECT_EQ(back->devices[0].devid, 51728);
+    EXPECT_EQ(back->devices[0].frontend_domid, 4);
+    EXPECT_EQ(back->devices[0].state, 4);
+    EXPECT_EQ(back->devices[0].vdev, "xvdb");
+    EXPECT_EQ(back->devices[0].backend, "/srv/b.img");
+    EXPECT_EQ(back->devices[0].guest_device, "ubdb");
+    EXPECT_EQ(back->devices[1].kind, DeviceKind::pci);
+    EXPECT_EQ(back->devices[1].bdf, "0000:36:00.0");
+}
+
+TEST(Protocol, BadDeviceRequestsAreProtocolErrors)
+{
+    for (const char* line : {
+             R"({"id":1,"op":"device-attach","domain":"g","kind":"usb","spec":[]})",
+             R"({"id":1,"op":"device-attach","domain":"g","spec":[]})",
+             R"({"id":1,"op":"device-attach","domain":"g","kind":"disk","spec":[1,2]})",
+             R"({"id":1,"op":"device-detach","domain":"g","kind":"nic"})",
+             R"({"id":1,"op":"device-list","kind":"nic"})",
+         }) {
+        auto decoded = decode_request(line);
+        ASSERT_FALSE(decoded.has_value()) << line;
+        EXPECT_EQ(decoded.error().code, Errc::protocol) << line;
+    }
+}
+
+TEST(Protocol, DeviceKindNames)
+{
+    for (auto kind : {DeviceKind::disk, DeviceKind::nic, DeviceKind::pci})
+        EXPECT_EQ(parse_device_kind(to_string(kind)), kind);
+    EXPECT_FALSE(parse_device_kind("vbd").has_value());
+}
+
+}  // namespace
