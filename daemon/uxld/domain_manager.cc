@@ -903,7 +903,13 @@ asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain,
         co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) + " backend has no control channel.");
     if (dom->state == DomainState::paused)
         (void)co_await dom->controller->unpause();
-    auto r = reboot ? co_await dom->controller->reboot() : co_await dom->controller->shutdown();
+    // Never `c ? co_await a() : co_await b()`: g++ 12 destroys the chosen result twice,
+    // which is a double free as soon as it holds an error.
+    Result<void> r;
+    if (reboot)
+        r = co_await dom->controller->reboot();
+    else
+        r = co_await dom->controller->shutdown();
     if (!r)
         co_return fail(Errc::backend_failed, std::string(reboot ? "reboot" : "shutdown") + " failed: " + r.error().message);
     if (dom->state == DomainState::paused) {
@@ -953,7 +959,11 @@ asio::awaitable<Result<void>> DomainManager::pause(const std::string& domain, bo
         co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is not paused.");
     if (dom->state == DomainState::shutdown || dom->state == DomainState::dying)
         co_return fail(Errc::invalid_state, "Domain " + std::to_string(dom->record.domid) + " is not running.");
-    auto r = pause ? co_await dom->controller->pause() : co_await dom->controller->unpause();
+    Result<void> r;  // not a conditional of two co_awaits: see shutdown()
+    if (pause)
+        r = co_await dom->controller->pause();
+    else
+        r = co_await dom->controller->unpause();
     if (!r)
         co_return std::unexpected(r.error());
     dom->state = pause ? DomainState::paused : DomainState::running;
@@ -1301,14 +1311,17 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     const std::string guest_name = entry->guest_name;
     const int slot = entry->slot;
     entry->state = 5;
-    auto detached = is_disk ? co_await d->controller->detach_disk(slot)
-                            : co_await d->controller->detach_nic(slot);
+    Result<void> detached;  // not a conditional of two co_awaits: see shutdown()
+    if (is_disk)
+        detached = co_await d->controller->detach_disk(slot);
+    else
+        detached = co_await d->controller->detach_nic(slot);
     if (d->gone)
         co_return fail(Errc::invalid_state, "Domain " + id + " went away.");
     if (!detached) {
         if (DeviceEntry* again = find_entry(d->record, is_disk ? "vbd" : "vif", *devid))
             again->state = 4;
-        std::string advice = is_disk ? "unmount it inside the guest first"
+        std::string advice = is_disk ? "unmount or close it inside the guest first"
                                      : "bring " + guest_name + " down inside the guest first";
         if (is_disk && request.force)
             advice += "; UML cannot take a disk from a guest that has it open, even with -f";
