@@ -176,7 +176,7 @@ protected:
             return;
         if (HasFailure() && !m_root.empty())
             dump_diagnostics();
-        if (m_uxld_pid > 0 && daemon_alive()) {
+        if (daemon_alive()) {
             for (const auto& row : list_rows())
                 if (row.domid != 0)
                     (void)uxl({"destroy", row.name}, "", 30s);
@@ -282,60 +282,15 @@ protected:
 
     void start_daemon()
     {
-        std::string log = m_root + "/uxld.stderr";
-        std::vector<std::string> argv{s_ip, "netns", "exec", m_netns, UXLD_BINARY, "--foreground", "--root", m_root};
-        auto cargv = c_strings(argv);
-        m_uxld_pid = ::fork();
-        if (m_uxld_pid == 0) {
-            int null_fd = ::open("/dev/null", O_RDONLY);
-            int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(null_fd, 0);
-            ::dup2(log_fd, 1);
-            ::dup2(log_fd, 2);
-            ::execv(cargv[0], cargv.data());
-            ::_exit(127);
-        }
-        ASSERT_GT(m_uxld_pid, 0);
-        bool up = wait_until([&] { return !daemon_alive() || socket_connects(); }, 20s);
-        ASSERT_TRUE(up && daemon_alive()) << "uxld did not come up; its output:\n" << slurp(log);
+        std::string problem = m_daemon.start(UXLD_BINARY, m_root, m_socket, {s_ip, "netns", "exec", m_netns});
+        ASSERT_TRUE(problem.empty()) << problem;
     }
 
-    bool daemon_alive()
-    {
-        if (m_uxld_pid <= 0)
-            return false;
-        int status = 0;
-        pid_t r = ::waitpid(m_uxld_pid, &status, WNOHANG);
-        if (r == m_uxld_pid) {
-            m_uxld_pid = -1;
-            return false;
-        }
-        return true;
-    }
+    bool daemon_alive() { return m_daemon.alive(); }
 
     void stop_daemon(int sig)
     {
-        if (m_uxld_pid <= 0)
-            return;
-        ::kill(m_uxld_pid, sig);
-        bool gone = wait_until([&] { return !daemon_alive(); }, 15s);
-        if (!gone) {
-            ADD_FAILURE() << "uxld did not exit on signal " << sig;
-            ::kill(m_uxld_pid, SIGKILL);
-            ::waitpid(m_uxld_pid, nullptr, 0);
-            m_uxld_pid = -1;
-        }
-    }
-
-    bool socket_connects()
-    {
-        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
-        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-        ::close(fd);
-        return ok;
+        EXPECT_TRUE(m_daemon.stop(sig)) << "uxld did not exit on signal " << sig;
     }
 
     // --- uxl ------------------------------------------------------------------------------
@@ -479,7 +434,7 @@ protected:
     std::string m_netns;
     std::string m_pwn;
     bool m_netns_made = false;
-    pid_t m_uxld_pid = -1;
+    DaemonProcess m_daemon;
 };
 
 std::string guest_net(const std::string& ip)

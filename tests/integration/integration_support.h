@@ -19,6 +19,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -234,6 +236,103 @@ inline std::string show(const RunResult& r)
     return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
            "\n--- stdout:\n" + r.out + "\n--- stderr:\n" + r.err;
 }
+
+// ---------------------------------------------------------------------------------------------
+// One uxld in the foreground with `--root ROOT` (behind `prefix`, e.g. `ip netns exec NS`),
+// stdin from /dev/null, its output appended to ROOT/uxld.stderr.
+
+class DaemonProcess {
+public:
+    DaemonProcess() = default;
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+    ~DaemonProcess() { stop(SIGKILL); }
+
+    // Starts it and waits until its socket accepts connections. Returns "" or what went
+    // wrong, with the daemon's output.
+    std::string start(const std::string& binary, const std::string& root, const std::string& socket,
+                      std::vector<std::string> prefix = {})
+    {
+        m_socket = socket;
+        const std::string log = root + "/uxld.stderr";
+        std::vector<std::string> argv = std::move(prefix);
+        for (const std::string& word : {binary, std::string("--foreground"), std::string("--root"), root})
+            argv.push_back(word);
+        auto cargv = c_strings(argv);
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            int null_fd = ::open("/dev/null", O_RDONLY);
+            int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            ::dup2(null_fd, 0);
+            ::dup2(log_fd, 1);
+            ::dup2(log_fd, 2);
+            ::execv(cargv[0], cargv.data());
+            ::_exit(127);
+        }
+        if (m_pid < 0)
+            return std::string("fork: ") + std::strerror(errno);
+        bool up = wait_until([&] { return !alive() || connects(); }, 20s);
+        if (!up || !alive())
+            return "uxld did not come up; its output:\n" + slurp(log);
+        return {};
+    }
+
+    bool alive()
+    {
+        if (m_pid <= 0)
+            return false;
+        int status = 0;
+        if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_pid = -1;
+            return false;
+        }
+        return true;
+    }
+
+    // Sends `sig` and waits up to 15 s for the exit; kills it after that. Returns false
+    // when it had to be killed.
+    bool stop(int sig)
+    {
+        if (m_pid <= 0)
+            return true;
+        ::kill(m_pid, sig);
+        if (wait_until([&] { return !alive(); }, 15s))
+            return true;
+        ::kill(m_pid, SIGKILL);
+        ::waitpid(m_pid, nullptr, 0);
+        m_pid = -1;
+        return false;
+    }
+
+    // A connection to the control socket, or -1.
+    int connect() const
+    {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
+    bool connects() const
+    {
+        int fd = connect();
+        if (fd < 0)
+            return false;
+        ::close(fd);
+        return true;
+    }
+
+    pid_t pid() const { return m_pid; }
+
+private:
+    pid_t m_pid = -1;
+    std::string m_socket;
+};
 
 // ---------------------------------------------------------------------------------------------
 // `uxl console NAME` as a child process: read its output with deadlines, type into it.
