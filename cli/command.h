@@ -54,7 +54,12 @@ int requires_arguments(const GlobalOptions& globals, const Command& command, int
 // Command entry points, one file per group.
 int main_create(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_block_attach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_block_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_block_detach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_network_attach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_network_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_network_detach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_pci_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_check(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_help(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);

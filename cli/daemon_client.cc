@@ -261,19 +261,30 @@ bool is_domid(std::string_view text)
     return true;
 }
 
-std::optional<DomainRef> find_domain(const GlobalOptions& globals, DaemonClient& client,
-                                     const std::string& domain)
+std::expected<DomainRef, LookupFailure> lookup_domain(const GlobalOptions& globals, DaemonClient& client,
+                                                      const std::string& domain)
 {
     auto reply = call_daemon(globals, client, protocol::DomainRequest{protocol::DomainRequest::Op::lookup, domain});
     if (!reply)
-        return std::nullopt;
+        return std::unexpected(LookupFailure::lost_contact);
     if (reply->error || !reply->domid) {
         if (reply->error && reply->error->code != Errc::not_found && reply->error->code != Errc::invalid_argument)
             std::fprintf(stderr, "%s\n", reply->error->message.c_str());
-        std::fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", domain.c_str());
-        return std::nullopt;
+        return std::unexpected(LookupFailure::no_such_domain);
     }
     return DomainRef{*reply->domid, reply->name.value_or(domain)};
+}
+
+std::optional<DomainRef> find_domain(const GlobalOptions& globals, DaemonClient& client,
+                                     const std::string& domain)
+{
+    auto found = lookup_domain(globals, client, domain);
+    if (!found) {
+        if (found.error() == LookupFailure::no_such_domain)
+            std::fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", domain.c_str());
+        return std::nullopt;
+    }
+    return std::move(*found);
 }
 
 int relay_console(int socket_fd, std::string_view initial, int in_fd, int out_fd,

@@ -96,6 +96,18 @@ struct DomainRef {
 std::optional<DomainRef> find_domain(const GlobalOptions& globals, DaemonClient& client,
                                      const std::string& domain);
 
+// The lookup behind find_domain(), for the commands that word its failure their own way:
+// block-attach and block-list call libxl_domain_qualifier_to_domid() themselves, print no
+// "(rc=...)", and block-list carries on with its next domain. Prints only a lost
+// connection (as call_daemon does) and a daemon error other than "no such domain"; the
+// caller prints the line about the identifier.
+enum class LookupFailure {
+    no_such_domain,  // the daemon knows no such domain (or could not say)
+    lost_contact,    // the connection failed: nothing more can be asked
+};
+std::expected<DomainRef, LookupFailure> lookup_domain(const GlobalOptions& globals, DaemonClient& client,
+                                                      const std::string& domain);
+
 bool is_domid(std::string_view text);
 
 // The console relay. Copies socket → out_fd until the socket reaches EOF, and in_fd →

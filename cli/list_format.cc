@@ -1,12 +1,17 @@
-// xl's list, list -l, uptime and info layouts (tools/xl/xl_info.c), reproduced byte for byte.
+// xl's list, list -l, uptime and info layouts (tools/xl/xl_info.c) and its device lists
+// (xl_block.c, xl_nic.c, xl_pci.c), reproduced byte for byte.
 #include "list_format.h"
 
+#include "uxl/mac_address.h"
+
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 namespace uxl::cli {
 namespace {
 
+using protocol::DeviceInfo;
 using protocol::DomainInfo;
 using protocol::ShutdownReason;
 
@@ -25,6 +30,29 @@ void append_format(std::string& out, const char* format, Args... args)
     std::snprintf(big.data(), big.size(), format, args...);
     big.resize(static_cast<std::size_t>(n));
     out += big;
+}
+
+// libxl's xenstore fields that have no counterpart here (event channel, ring references).
+constexpr int k_missing = -1;
+
+// A host PCI address as the daemon reports it, "dddd:bb:ss.f" (or "bb:ss.f"), in hex.
+struct Bdf {
+    unsigned domain = 0, bus = 0, dev = 0, func = 0;
+};
+
+std::optional<Bdf> parse_bdf(const std::string& text)
+{
+    Bdf b;
+    int used = -1;
+    if (std::sscanf(text.c_str(), "%x:%x:%x.%x%n", &b.domain, &b.bus, &b.dev, &b.func, &used) == 4 &&
+        used == static_cast<int>(text.size()))
+        return b;
+    b = Bdf{};
+    used = -1;
+    if (std::sscanf(text.c_str(), "%x:%x.%x%n", &b.bus, &b.dev, &b.func, &used) == 3 &&
+        used == static_cast<int>(text.size()))
+        return b;
+    return std::nullopt;
 }
 
 constexpr std::string_view k_null_uuid = "00000000-0000-0000-0000-000000000000";
@@ -338,6 +366,61 @@ std::string format_info(const std::vector<std::pair<std::string, std::string>>& 
             out += value;
             out += "\n";
         }
+    }
+    return out;
+}
+
+std::string block_list_header()
+{
+    std::string out;
+    append_format(out, "%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state",
+                  "evt-ch", "ring-ref", "BE-path");
+    return out;
+}
+
+std::string format_block_list(const std::vector<DeviceInfo>& disks)
+{
+    std::string out;
+    for (const DeviceInfo& d : disks)
+        append_format(out, "%-5d %-3d %-6d %-5d %-6d %-8d %-30s\n", d.devid, d.backend_domid,
+                      d.frontend_domid, d.state, k_missing, k_missing, d.backend.c_str());
+    return out;
+}
+
+std::string network_list_header()
+{
+    std::string out;
+    append_format(out, "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx", "BE", "Mac Addr.",
+                  "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
+    return out;
+}
+
+std::string format_network_list(const std::vector<DeviceInfo>& nics)
+{
+    std::string out;
+    for (const DeviceInfo& d : nics) {
+        append_format(out, "%-3d %-2d ", d.devid, d.backend_domid);
+        auto mac = parse_mac(d.mac);
+        append_format(out, "%-17s", mac ? mac->to_string().c_str() : d.mac.c_str());
+        append_format(out, "%6d %5d %6d %5d/%-11d %-30s\n", d.devid, d.state, k_missing, k_missing,
+                      k_missing, d.backend.c_str());
+    }
+    return out;
+}
+
+std::string format_pci_list(const std::vector<DeviceInfo>& devices)
+{
+    if (devices.empty())
+        return {};
+    std::string out = "Vdev Device\n";
+    for (const DeviceInfo& d : devices) {
+        const unsigned slot = (static_cast<unsigned>(d.devid) >> 3) & 0x1f;
+        const unsigned function = static_cast<unsigned>(d.devid) & 0x7;
+        if (auto bdf = parse_bdf(d.bdf))
+            append_format(out, "%02x.%01x %04x:%02x:%02x.%01x\n", slot, function, bdf->domain,
+                          bdf->bus, bdf->dev, bdf->func);
+        else
+            append_format(out, "%02x.%01x %s\n", slot, function, d.bdf.c_str());
     }
     return out;
 }

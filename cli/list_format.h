@@ -1,6 +1,6 @@
-// The text `uxl list`, `uxl list -l` and `uxl uptime` print, as pure functions of the
-// domains the daemon reports, so that xl's exact layouts (reference/xl-compat.md §6.3, §6.4)
-// are unit-tested. Scripts parse these layouts: NetBSD's xendomains reads columns 1 and 5
+// The text `uxl list`, `uxl list -l`, `uxl uptime`, `uxl info` and the device lists print,
+// as pure functions of what the daemon reports, so that xl's exact layouts
+// (reference/xl-compat.md §5, §6.3, §6.4) are unit-tested. Scripts parse these layouts: NetBSD's xendomains reads columns 1 and 5
 // of `list`, osstest matches its rows with a regex, Linux's xendomains greps `list -l`.
 #pragma once
 
@@ -65,5 +65,27 @@ std::string uptime_to_string(unsigned long seconds, bool short_mode);
 // free_memory`), only the values of the keys starting with it, one per line. Pure.
 std::string format_info(const std::vector<std::pair<std::string, std::string>>& info,
                         std::string_view prefix = {});
+
+// ---- Device lists (tools/xl/xl_block.c, xl_nic.c, xl_pci.c) -----------------------------
+// The event channel and ring references xl prints have no counterpart here: they are -1,
+// as libxl reports them when their xenstore keys are missing.
+
+// `xl block-list`: the header, printed once before the first domain's rows.
+std::string block_list_header();
+// One "%-5d %-3d %-6d %-5d %-6d %-8d %-30s\n" row per disk: devid (the vdev's number),
+// backend domid, frontend domid (xl's "handle" column), state, -1, -1, backend. Pure.
+std::string format_block_list(const std::vector<protocol::DeviceInfo>& disks);
+
+// `xl network-list`: the header, printed once before the first domain's rows.
+std::string network_list_header();
+// One row per nic: "%-3d %-2d " devid and backend domid, the MAC as "%02x:..:%02x" (a MAC
+// that does not parse is printed as given, padded to 17 columns), then
+// "%6d %5d %6d %5d/%-11d %-30s\n" devid, state, -1, -1, -1, backend. Pure.
+std::string format_network_list(const std::vector<protocol::DeviceInfo>& nics);
+
+// `xl pci-list`: nothing for no devices; otherwise "Vdev Device\n", then one
+// "%02x.%01x %04x:%02x:%02x.%01x\n" row per device: the guest slot and function from the
+// vdevfn (devid), the host BDF from `bdf` (printed as given when it does not parse). Pure.
+std::string format_pci_list(const std::vector<protocol::DeviceInfo>& devices);
 
 }  // namespace uxl::cli

@@ -1,9 +1,27 @@
 # bash completion for uxl(1) (and xl when it is installed as a link to uxl).
-# Commands, domain names (from `uxl list'), config files (in /etc/uxl and as paths).
+# Commands, domain names (from `uxl list'), config files (in /etc/uxl and as paths), device
+# settings for the attach commands and a domain's devices for the detach commands.
 
 _uxl_domains()
 {
     "${1:-uxl}" list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }'
+}
+
+# A domain's devices, for the detach commands: disks by number (the Vdev column of
+# block-list), network interfaces by index and by MAC (network-list's columns 1 and 3).
+_uxl_devices()
+{
+    case $2 in
+        block-detach) "$1" block-list "$3" 2>/dev/null | awk 'NR > 1 { print $1 }' ;;
+        network-detach) "$1" network-list "$3" 2>/dev/null | awk 'NR > 1 { print $1; print $3 }' ;;
+    esac
+}
+
+# key= words: no space after the completion, so the value can follow.
+_uxl_keys()
+{
+    COMPREPLY=($(compgen -W "$1" -- "$2"))
+    [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
 }
 
 _uxl()
@@ -13,8 +31,9 @@ _uxl()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
-    local commands="create list destroy shutdown reboot pause unpause console info domid
-        domname rename sysrq dmesg network-attach block-attach uptime check help"
+    local commands="create list destroy shutdown reboot pci-list pause unpause console info
+        domid domname rename sysrq dmesg network-attach network-list network-detach
+        block-attach block-list block-detach uptime check help"
 
     # The command: the first word after the global options.
     cmd=""
@@ -70,14 +89,38 @@ _uxl()
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             fi
             ;;
-        destroy|pause|unpause|console|domid|domname|rename|sysrq|network-attach|block-attach)
-            # Only the first argument after the command is a domain.
-            local n=0
-            for ((i = i + 1; i < COMP_CWORD; i++)); do
-                [[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
-            done
-            if ((n == 0)) && [[ $cur != -* ]]; then
+        block-list|network-list)
+            # Every argument is a domain.
+            if [[ $cur != -* ]]; then
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            fi
+            ;;
+        destroy|pause|unpause|console|domid|domname|rename|sysrq|pci-list|network-attach|\
+        network-detach|block-attach|block-detach)
+            # The first argument after the command is a domain; what follows depends on
+            # the command.
+            local n=0 domain=""
+            for ((i = i + 1; i < COMP_CWORD; i++)); do
+                [[ ${COMP_WORDS[i]} == -* ]] && continue
+                ((n == 0)) && domain=${COMP_WORDS[i]}
+                n=$((n + 1))
+            done
+            if [[ $cur == -* ]]; then
+                [[ $cmd == block-detach ]] && COMPREPLY=($(compgen -W "-f --force" -- "$cur"))
+            elif ((n == 0)); then
+                COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            else
+                case $cmd in
+                    network-attach)
+                        _uxl_keys "type= mac= bridge= ip= script= backend= vifname= rate= model= mtu=" "$cur"
+                        ;;
+                    block-attach)
+                        _uxl_keys "format= vdev= access= devtype= backendtype= script= target=" "$cur"
+                        ;;
+                    block-detach|network-detach)
+                        ((n == 1)) && COMPREPLY=($(compgen -W "$(_uxl_devices "$uxl" "$cmd" "$domain")" -- "$cur"))
+                        ;;
+                esac
             fi
             ;;
         dmesg)

@@ -583,6 +583,7 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
         d->record.devices.push_back(DeviceEntry{planned.kind == PlannedDevice::Kind::disk ? "vbd" : "vif",
                                                 planned.devid, planned.slot, planned.host, 4,
                                                 planned.guest_name});
+    d->record.reserved_disk_slots = plan->reserved_disk_slots;
     d->record.devices_changed = false;
     d->record.notify_socket = paths.notify_socket;
     for (const auto& extra : plan->directories) {
@@ -1165,7 +1166,9 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_disk(std::sh
 
     // The lowest free slot, reserved at once: another attach may run while this one waits.
     int slot = 0;
-    while (std::any_of(d->record.devices.begin(), d->record.devices.end(),
+    const auto& reserved = d->record.reserved_disk_slots;
+    while (std::find(reserved.begin(), reserved.end(), slot) != reserved.end() ||
+           std::any_of(d->record.devices.begin(), d->record.devices.end(),
                        [&](const DeviceEntry& e) { return e.kind == "vbd" && e.slot == slot; }))
         ++slot;
     const std::string key = "vbd/" + std::to_string(devid);
@@ -1310,9 +1313,12 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     const std::string key = entry->key();
     const std::string guest_name = entry->guest_name;
     const int slot = entry->slot;
+    const bool empty_drive = is_disk && entry->backend.empty();  // nothing in the guest
     entry->state = 5;
     Result<void> detached;  // not a conditional of two co_awaits: see shutdown()
-    if (is_disk)
+    if (empty_drive)
+        detached = {};
+    else if (is_disk)
         detached = co_await d->controller->detach_disk(slot);
     else
         detached = co_await d->controller->detach_nic(slot);

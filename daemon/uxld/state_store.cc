@@ -29,6 +29,7 @@ Json to_json(const DomainRecord& r)
                                {"backend", d.backend}, {"state", d.state},
                                {"guest_name", d.guest_name}});
     return Json{{"teardown", steps},            {"devices", devices},
+                {"reserved_disk_slots", r.reserved_disk_slots},
                 {"devices_changed", r.devices_changed},
                 {"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
@@ -78,6 +79,7 @@ DomainRecord from_json(const Json& j)
         }
     }
     r.devices_changed = j.value("devices_changed", false);
+    r.reserved_disk_slots = j.value("reserved_disk_slots", std::vector<int>{});
     return r;
 }
 

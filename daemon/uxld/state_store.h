@@ -49,6 +49,7 @@ struct DomainRecord {
     std::string reason;        // protocol::ShutdownReason text when shut_down
     std::vector<TeardownStep> teardown;  // in setup order; run in reverse
     std::vector<DeviceEntry> devices;
+    std::vector<int> reserved_disk_slots;  // LaunchPlan::reserved_disk_slots
     // A device was attached or detached since the guest was started: its command line no
     // longer describes it, so a reboot must start it anew rather than in place.
     bool devices_changed = false;

@@ -291,6 +291,8 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
         argv.push_back("ubd" + std::to_string(slot) + (read_only ? "r" : "") + "=" +
                        *disk.pdev_path);
     }
+    if (disks.empty() || !disks.front().disk->pdev_path || disks.front().disk->pdev_path->empty())
+        plan.reserved_disk_slots.push_back(0);  // UML's default ubd0=root_fs stays there
     const bool names_root = std::any_of(words.begin(), words.end(), [](const std::string& w) {
         return w.starts_with("root=");
     });

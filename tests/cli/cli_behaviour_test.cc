@@ -1,9 +1,11 @@
 // The `uxl` binary's command-line contract: global options, command lookup, help, exit
-// codes, config lookup and the -N device printers, run for real.
+// codes, config lookup, the -N device printers and the device commands' usage and
+// no-daemon errors, run for real.
 #include "run_uxl.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -213,6 +215,134 @@ TEST(NetworkAttach, UnknownTokenFails)
     RunResult r = run_uxl({"-N", "network-attach", "0", "colour=blue"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.out, "");
+}
+
+TEST(NetworkAttach, BadMacFailsWithXlsMessage)
+{
+    RunResult r = run_uxl({"-N", "network-attach", "0", "mac=zz"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "Invalid parameter `mac'.\n");
+}
+
+TEST(NetworkAttach, BadRateFailsWithXlsMessage)
+{
+    RunResult r = run_uxl({"-N", "network-attach", "0", "rate=abc"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "command line: config parsing error in vif: invalid rate in `abc'\n");
+}
+
+TEST(BlockAttach, SpecWithoutTargetFails)
+{
+    RunResult r = run_uxl({"-N", "block-attach", "0", "vdev=xvdb"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "command line: config parsing error in disk specification: no target specified "
+                     "(and device not removable) in `vdev=xvdb'\n");
+}
+
+// ---- Device commands without a daemon ----------------------------------------------
+// A socket path where nothing listens, so the tests never reach a uxld that happens to run.
+const std::vector<std::string> k_no_daemon = {"UXL_SOCKET=/nonexistent/uxl-cli-test/uxld.sock"};
+
+void expect_no_daemon(const std::vector<std::string>& args)
+{
+    RunResult r = run_uxl(args, ".", k_no_daemon);
+    EXPECT_EQ(r.exit_code, 1) << args[0];
+    EXPECT_EQ(r.out, "") << args[0];
+    EXPECT_EQ(r.err.rfind("uxl: cannot reach uxld at /nonexistent/uxl-cli-test/uxld.sock "
+                          "(No such file or directory); start it with \"uxld\"", 0),
+              0u)
+        << args[0] << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args[0] << ": " << r.err;
+}
+
+TEST(DeviceCommands, WithoutADaemonSayOneSentenceAndFail)
+{
+    expect_no_daemon({"block-attach", "web", "/srv/x.img,raw,xvdb,w"});
+    expect_no_daemon({"block-list", "web"});
+    expect_no_daemon({"block-detach", "web", "xvdb"});
+    expect_no_daemon({"block-detach", "-f", "web", "xvdb"});
+    expect_no_daemon({"network-attach", "web", "bridge=br0"});
+    expect_no_daemon({"network-list", "web", "db"});
+    expect_no_daemon({"network-detach", "web", "0"});
+    expect_no_daemon({"pci-list", "web"});
+}
+
+TEST(DeviceCommands, DryRunAttachNeedsNoDaemon)
+{
+    RunResult r = run_uxl({"-N", "block-attach", "web", "/srv/x.img,raw,xvdb,w"}, ".", k_no_daemon);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("disk: {\n", 0), 0u) << r.out;
+    r = run_uxl({"-N", "network-attach", "web", "bridge=br0"}, ".", k_no_daemon);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("vif: {\n", 0), 0u) << r.out;
+}
+
+TEST(DeviceCommands, ListsAndDetachesHaveNoDryRun)
+{
+    for (const char* command : {"block-list", "block-detach", "network-list", "network-detach", "pci-list"}) {
+        RunResult r = run_uxl({"-N", command, "web", "0"}, ".", k_no_daemon);
+        EXPECT_EQ(r.exit_code, 1) << command;
+        EXPECT_EQ(r.err, "command does not implement -N (dryrun) option\n") << command;
+    }
+}
+
+TEST(DeviceCommands, TooFewArgumentsAreUsageErrors)
+{
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"block-attach", "web"}, "'uxl block-attach' requires at least 2 arguments.\n\n"},
+        {{"block-list"}, "'uxl block-list' requires at least 1 argument.\n\n"},
+        {{"block-detach", "web"}, "'uxl block-detach' requires at least 2 arguments.\n\n"},
+        {{"block-detach", "-f", "web"}, "'uxl block-detach' requires at least 2 arguments.\n\n"},
+        {{"network-attach"}, "'uxl network-attach' requires at least 1 argument.\n\n"},
+        {{"network-list"}, "'uxl network-list' requires at least 1 argument.\n\n"},
+        {{"network-detach", "web"}, "'uxl network-detach' requires at least 2 arguments.\n\n"},
+        {{"pci-list"}, "'uxl pci-list' requires at least 1 argument.\n\n"},
+    };
+    for (const auto& [args, message] : cases) {
+        RunResult r = run_uxl(args, ".", k_no_daemon);
+        EXPECT_EQ(r.exit_code, 2) << args[0];
+        EXPECT_EQ(r.err, message) << args[0];
+        EXPECT_EQ(r.out.rfind("Usage: uxl [-vtT", 0), 0u) << args[0] << ": " << r.out;
+    }
+}
+
+TEST(DeviceCommands, UnsupportedOptionIsAUsageError)
+{
+    RunResult r = run_uxl({"block-detach", "-x", "web", "xvdb"}, ".", k_no_daemon);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "option `x' not supported.\n");
+    r = run_uxl({"network-detach", "-f", "web", "0"}, ".", k_no_daemon);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "option `f' not supported.\n");
+}
+
+TEST(DeviceCommands, HelpUsesXlsUsageLines)
+{
+    RunResult r = run_uxl({"help", "block-detach"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "Usage: uxl [-vtTf] block-detach [option] <Domain> <DevId>\n\n"
+                     "Destroy a domain's virtual block device.\n\n"
+                     "Options:\n\n"
+                     "-f, --force        do not wait for the domain to release the device\n");
+    r = run_uxl({"help", "network-list"});
+    EXPECT_EQ(r.out, "Usage: uxl [-vtT] network-list <Domain(s)>\n\n"
+                     "List virtual network interfaces for a domain.\n\n");
+    r = run_uxl({"help", "pci-list"});
+    EXPECT_EQ(r.out, "Usage: uxl [-vtT] pci-list <Domain>\n\n"
+                     "List pass-through pci devices for a domain.\n\n");
+}
+
+TEST(DeviceCommands, FullHelpListsThem)
+{
+    RunResult r = run_uxl({"help"});
+    for (const char* line : {" network-list        List virtual network interfaces for a domain\n",
+                             " network-detach      Destroy a domain's virtual network device\n",
+                             " block-list          List virtual block devices for a domain\n",
+                             " block-detach        Destroy a domain's virtual block device\n",
+                             " pci-list            List pass-through pci devices for a domain\n"})
+        EXPECT_NE(r.out.find(line), std::string::npos) << line;
 }
 
 TEST(Check, CleanFileExitsZero)

@@ -705,7 +705,8 @@ TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
     EXPECT_NE(out.find(mac), std::string::npos) << out;
 
     // Busy: the guest holds ubdb open, so detach is refused with UML's reason.
-    out = console_command("hp", "sleep 600 < /dev/ubdb & echo $! > /tmp/holder; echo HOLDING-$((6*7))",
+    // The holder says so only once it has the device open (the redirection comes first).
+    out = console_command("hp", "sh -c 'echo HOLDING-$((6*7)); exec sleep 600' < /dev/ubdb & echo $! > /tmp/holder",
                           "HOLDING-42", 30s, &ok);
     ASSERT_TRUE(ok) << out;
     r = uxl({"block-detach", "hp", "xvdb"});
@@ -724,10 +725,13 @@ TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
     EXPECT_TRUE(wait_until([&] { return links().find(new_tap) == std::string::npos; }, 10s)) << links();
     EXPECT_NE(hotplug_log().find("/vif-bridge down domain=hp vif=" + new_tap + " "), std::string::npos)
         << hotplug_log();
-    out = console_command("hp", "grep -c ubdb /proc/partitions; ls /sys/class/net; echo GONE-$((6*7))", "GONE-42",
-                          30s, &ok);
+    // (Each session replays recent output, so look for what only the command's run prints.)
+    out = console_command("hp", "echo NETS-$(ls /sys/class/net | tr '\\n' -)END DISKS-$(grep -c ubd /proc/partitions)-END; "
+                                "echo GONE-$((6*7))",
+                          "GONE-42", 30s, &ok);
     ASSERT_TRUE(ok) << out;
-    EXPECT_EQ(out.find("eth1"), std::string::npos) << out;
+    EXPECT_NE(out.find("NETS-eth0-lo-END"), std::string::npos) << out;
+    EXPECT_NE(out.find("DISKS-1-END"), std::string::npos) << out;
     r = uxl({"block-list", "hp"});
     EXPECT_EQ(r.out.find("51728"), std::string::npos) << r.out;
     r = uxl({"list", "-l", "hp"});
@@ -748,7 +752,8 @@ TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
 }
 
 // ---------------------------------------------------------------------------------------------
-// 7. A hot-plug whose hook fails leaves nothing behind and the guest as it was.
+// 7. A hot-plug whose hook fails leaves nothing behind and the guest as it was; a scripted
+//    disk's loop device lives exactly as long as the attachment.
 
 TEST_F(DevicesIntegration, FailingHookFailsAttachAndLeavesNothing)
 {
@@ -764,6 +769,19 @@ TEST_F(DevicesIntegration, FailingHookFailsAttachAndLeavesNothing)
     EXPECT_TRUE(wait_until([&] { return extra_links().empty(); }, 10s)) << links();
     r = uxl({"network-list", "hf"});
     EXPECT_EQ(count_of(r.out, "\n"), 1u) << r.out;
+    // A disk through the `block` script: a loop device exactly while it is attached.
+    if (!s_losetup.empty()) {
+        const std::string img = make_image("hot-block.img", 4u << 20);
+        r = uxl({"block-attach", "hf", img + ",raw,xvdb,w,script=block"});
+        ASSERT_EQ(r.exit_code, 0) << show(r);
+        EXPECT_EQ(loops_of_root().size(), 1u) << losetup_all();
+        r = uxl({"block-list", "hf"});
+        EXPECT_NE(r.out.find("/dev/loop"), std::string::npos) << r.out;
+        r = uxl({"block-detach", "hf", "51728"});
+        EXPECT_EQ(r.exit_code, 0) << show(r);
+        EXPECT_TRUE(wait_until([&] { return loops_of_root().empty(); }, 10s)) << losetup_all();
+        EXPECT_NE(hotplug_log().find("/block remove " + img + " w xvdb hf "), std::string::npos) << hotplug_log();
+    }
     // A disk UML cannot read is refused before anything is done.
     r = uxl({"block-attach", "hf", "format=qcow2,vdev=xvdb,target=" + m_root + "/x.qcow2"});
     EXPECT_EQ(r.exit_code, 1) << show(r);

@@ -97,6 +97,9 @@ struct LaunchPlan {
     std::uint64_t balloon_target_kb = 0;
     // Every disk (an empty drive too: it holds its slot) and every nic, in argv order.
     std::vector<PlannedDevice> devices;
+    // Disk slots the backend keeps for itself, never to be hot-plugged into (UML: with no
+    // disk at ubd0 the kernel puts its default "root_fs" there, and removing that panics it).
+    std::vector<int> reserved_disk_slots;
 };
 
 class Backend {

@@ -1,4 +1,4 @@
-// xl's list, list -l, uptime and info layouts, byte for byte, and the scripts that parse
+// xl's list, list -l, uptime, info and device-list layouts, byte for byte, and the scripts that parse
 // them: NetBSD's xendomains (awk $1/$5), osstest's row regex, Linux xendomains' greps.
 #include "list_format.h"
 
@@ -352,6 +352,107 @@ TEST(FormatInfo, PrefixPrintsOnlyMatchingValues)
     EXPECT_EQ(format_info(info, "free"), "1024\n0\n");
     EXPECT_EQ(format_info(info, "host"), "box\n");
     EXPECT_EQ(format_info(info, "nothing"), "");
+}
+
+// ---- Device lists ------------------------------------------------------------------
+
+protocol::DeviceInfo disk(int devid, std::string backend, int state = 4)
+{
+    protocol::DeviceInfo d;
+    d.kind = protocol::DeviceKind::disk;
+    d.devid = devid;
+    d.frontend_domid = 3;
+    d.state = state;
+    d.backend = std::move(backend);
+    return d;
+}
+
+protocol::DeviceInfo nic(int devid, std::string mac, std::string backend)
+{
+    protocol::DeviceInfo d;
+    d.kind = protocol::DeviceKind::nic;
+    d.devid = devid;
+    d.frontend_domid = 3;
+    d.mac = std::move(mac);
+    d.backend = std::move(backend);
+    return d;
+}
+
+protocol::DeviceInfo pci(int vdevfn, std::string bdf)
+{
+    protocol::DeviceInfo d;
+    d.kind = protocol::DeviceKind::pci;
+    d.devid = vdevfn;
+    d.bdf = std::move(bdf);
+    return d;
+}
+
+TEST(FormatBlockList, HeaderIsXls)
+{
+    EXPECT_EQ(block_list_header(),
+              "Vdev  BE  handle state evt-ch ring-ref BE-path                       \n");
+}
+
+TEST(FormatBlockList, RowsShowTheFrontendDomidAsHandleAndMinusOneForXenOnlyFields)
+{
+    EXPECT_EQ(format_block_list({disk(51712, "/srv/web.img"), disk(51728, "/dev/loop0", 5)}),
+              "51712 0   3      4     -1     -1       /srv/web.img                  \n"
+              "51728 0   3      5     -1     -1       /dev/loop0                    \n");
+}
+
+TEST(FormatBlockList, LongValuesWidenTheirColumn)
+{
+    const std::string path = "/var/lib/uxl/images/a-rather-long-disk-image-name.img";
+    EXPECT_EQ(format_block_list({disk(268439552, path)}),
+              "268439552 0   3      4     -1     -1       " + path + "\n");
+}
+
+TEST(FormatBlockList, NoDisksNoRows)
+{
+    EXPECT_EQ(format_block_list({}), "");
+}
+
+TEST(FormatNetworkList, HeaderIsXls)
+{
+    EXPECT_EQ(network_list_header(),
+              "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       \n");
+}
+
+TEST(FormatNetworkList, RowHasTheMacInLowerCaseAndMinusOneRings)
+{
+    EXPECT_EQ(format_network_list({nic(0, "00:16:3E:5A:01:02", "vif3.0"), nic(1, "00:16:3e:00:00:0a", "vif3.1")}),
+              "0   0  00:16:3e:5a:01:02     0     4     -1    -1/-1          vif3.0                        \n"
+              "1   0  00:16:3e:00:00:0a     1     4     -1    -1/-1          vif3.1                        \n");
+}
+
+TEST(FormatNetworkList, AMacThatDoesNotParseIsPrintedAsGivenInItsColumn)
+{
+    EXPECT_EQ(format_network_list({nic(2, "", "vif3.2")}),
+              "2   0  " + std::string(17, ' ') + "     2     4     -1    -1/-1          vif3.2                        \n");
+}
+
+TEST(FormatPciList, NothingAtAllForNoDevices)
+{
+    EXPECT_EQ(format_pci_list({}), "");
+}
+
+TEST(FormatPciList, SlotAndFunctionComeFromTheVdevfn)
+{
+    // vslot 5 function 1 = vdevfn 0x29; vslot 0x1f = vdevfn 0xf8.
+    EXPECT_EQ(format_pci_list({pci(0x29, "0000:36:00.1"), pci(0xf8, "0001:0a:1f.7")}),
+              "Vdev Device\n"
+              "05.1 0000:36:00.1\n"
+              "1f.0 0001:0a:1f.7\n");
+}
+
+TEST(FormatPciList, ABdfWithoutDomainIsDomainZeroAndHexIsLowerCase)
+{
+    EXPECT_EQ(format_pci_list({pci(0x10, "3A:0B.2")}), "Vdev Device\n02.0 0000:3a:0b.2\n");
+}
+
+TEST(FormatPciList, ABdfThatDoesNotParseIsPrintedAsGiven)
+{
+    EXPECT_EQ(format_pci_list({pci(0x08, "somewhere")}), "Vdev Device\n01.0 somewhere\n");
 }
 
 }  // namespace

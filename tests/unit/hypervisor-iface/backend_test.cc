@@ -253,6 +253,52 @@ TEST(UmlPlan, RunsWithAslrOffAndTheMemoryFileOnTheGivenTmpfs)
     EXPECT_EQ(plan->balloon_target_kb, 0u);
 }
 
+TEST(UmlPlan, SaysWhereEachDeviceIs)
+{
+    DomainSpec spec = uml_spec();
+    spec.disks = {disk("/srv/c.img", "xvdc"), disk("/srv/a.img", "xvda")};
+    VifSpec nic;
+    nic.devid = 2;
+    spec.nics = {nic};
+    auto plan = backend(BackendKind::uml)->plan_launch(spec, paths(), 7);
+    ASSERT_TRUE(plan.has_value()) << plan.error().message;
+    ASSERT_EQ(plan->devices.size(), 3u);
+    const PlannedDevice& a = plan->devices[0];
+    EXPECT_EQ(a.kind, PlannedDevice::Kind::disk);
+    EXPECT_EQ(a.devid, 51712);
+    EXPECT_EQ(a.slot, 0);
+    EXPECT_EQ(a.host, "/srv/a.img");
+    EXPECT_EQ(a.guest_name, "ubda");
+    EXPECT_EQ(plan->devices[1].devid, 51744);
+    EXPECT_EQ(plan->devices[1].guest_name, "ubdb");
+    const PlannedDevice& n = plan->devices[2];
+    EXPECT_EQ(n.kind, PlannedDevice::Kind::nic);
+    EXPECT_EQ(n.devid, 2);
+    EXPECT_EQ(n.slot, 2);
+    EXPECT_EQ(n.host, "vif7.2");
+    EXPECT_EQ(n.guest_name, "eth2");
+    EXPECT_TRUE(plan->reserved_disk_slots.empty());
+}
+
+TEST(UmlPlan, WithoutADiskAtUbd0ItIsReserved)
+{
+    // UML puts its default root_fs at ubd0, and `remove ubd0' of that panics the kernel.
+    auto plan = backend(BackendKind::uml)->plan_launch(uml_spec(), paths(), 7);
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plan->reserved_disk_slots, std::vector<int>{0});
+    DomainSpec spec = uml_spec();
+    DiskSpec cdrom = disk("", "hdc");
+    cdrom.pdev_path.reset();
+    cdrom.is_cdrom = true;
+    cdrom.readwrite = false;
+    spec.disks = {cdrom};
+    plan = backend(BackendKind::uml)->plan_launch(spec, paths(), 7);
+    ASSERT_TRUE(plan.has_value()) << plan.error().message;
+    EXPECT_EQ(plan->reserved_disk_slots, std::vector<int>{0});
+    ASSERT_EQ(plan->devices.size(), 1u);
+    EXPECT_EQ(plan->devices[0].host, "");
+}
+
 TEST(UmlPlan, EmptyKernelMeansDebiansUml)
 {
     DomainSpec spec = uml_spec();
