@@ -54,12 +54,7 @@ std::optional<DiskSpec> check_disk_spec(const std::vector<std::string>& words)
 std::optional<VifSpec> check_vif_tokens(const std::vector<std::string>& tokens)
 {
     std::vector<std::string> warnings;
-    VifParseOptions options;
-    options.source = "command line";
-    options.devid = -1;
-    options.mode = VifParseOptions::Mode::command_line;
-    options.warnings = &warnings;
-    Result<VifSpec> nic = parse_vif_tokens(tokens, options);
+    Result<VifSpec> nic = parse_network_attach_tokens(tokens, &warnings);
     for (const auto& w : warnings)
         std::fprintf(stderr, "%s\n", w.c_str());
     if (!nic) {

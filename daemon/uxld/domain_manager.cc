@@ -1213,12 +1213,7 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
 {
     const std::string id = std::to_string(d->record.domid);
     std::vector<std::string> warnings;
-    VifParseOptions options;
-    options.source = "command line";
-    options.devid = -1;
-    options.mode = VifParseOptions::Mode::command_line;
-    options.warnings = &warnings;
-    auto nic = parse_vif_tokens(words, options);
+    auto nic = parse_network_attach_tokens(words, &warnings);
     if (!nic)
         co_return fail(Errc::invalid_argument, nic.error().message);
     for (const auto& w : warnings)

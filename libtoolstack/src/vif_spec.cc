@@ -382,4 +382,15 @@ std::string vif_spec_to_yajl(const VifSpec& spec)
     return detail::to_yajl(detail::nic_to_libxl_json(spec));
 }
 
+Result<VifSpec> parse_network_attach_tokens(std::span<const std::string> tokens,
+                                            std::vector<std::string>* warnings)
+{
+    VifParseOptions options;
+    options.source = "command line";
+    options.devid = -1;
+    options.mode = VifParseOptions::Mode::command_line;
+    options.warnings = warnings;
+    return parse_vif_tokens(tokens, options);
+}
+
 }  // namespace uxl

@@ -85,6 +85,11 @@ struct VifParseOptions {
 Result<VifSpec> parse_vif_tokens(std::span<const std::string> tokens,
                                  const VifParseOptions& options);
 
+// xl network-attach's words: parse_vif_tokens with source "command line", devid -1 and
+// Mode::command_line.
+Result<VifSpec> parse_network_attach_tokens(std::span<const std::string> tokens,
+                                            std::vector<std::string>* warnings);
+
 // Parses one config-file vif entry: split on ',' like strtok (empty tokens are skipped),
 // leading spaces (not tabs) stripped from each token, trailing blanks kept. "" gives a
 // NIC with every default.
