@@ -36,10 +36,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 
 namespace uxl::monitor {
 
@@ -111,6 +109,22 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     return {};
 }
 
+// The whole file, read with plain read(2): no iostreams in the monitor, whose idle memory
+// is mostly the code its start-up touched.
+std::expected<std::string, std::string> read_file(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::unexpected(errno_text("cannot read " + path));
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return std::unexpected(errno_text("cannot read " + path));
+        if (n == 0) return text;
+        text.append(buffer, static_cast<size_t>(n));
+    }
+}
+
 // Every process below `root`, read from /proc (parent links only; no ptrace, no cgroups).
 std::vector<pid_t> descendants_of(pid_t root) {
     std::vector<std::pair<pid_t, pid_t>> links;  // (pid, ppid)
@@ -121,16 +135,16 @@ std::vector<pid_t> descendants_of(pid_t root) {
         const char* name = entry->d_name;
         auto [end, ec] = std::from_chars(name, name + std::strlen(name), pid);
         if (ec != std::errc() || *end != '\0') continue;
-        std::ifstream stat_file("/proc/" + std::string(name) + "/stat");
-        std::string stat;
-        std::getline(stat_file, stat);
-        // The command name may hold spaces and parentheses: fields resume after the last ')'.
-        auto paren = stat.rfind(')');
-        if (paren == std::string::npos) continue;
-        std::istringstream fields(stat.substr(paren + 1));
-        char state = 0;
+        auto stat = read_file("/proc/" + std::string(name) + "/stat");
+        if (!stat) continue;
+        // The command name may hold spaces and parentheses: fields resume after the last
+        // ')', as " <state> <ppid> ...".
+        auto paren = stat->rfind(')');
+        if (paren == std::string::npos || paren + 4 >= stat->size()) continue;
+        const char* first = stat->data() + paren + 4;
         pid_t ppid = 0;
-        if (fields >> state >> ppid) links.emplace_back(pid, ppid);
+        if (std::from_chars(first, stat->data() + stat->size(), ppid).ec == std::errc())
+            links.emplace_back(pid, ppid);
     }
     std::vector<pid_t> found;
     std::set<pid_t> frontier{root};
@@ -236,11 +250,9 @@ Status Monitor::take_signals() {
 
 Status Monitor::load_plan() {
     auto path = m_dir / "plan.json";
-    std::ifstream file(path);
-    if (!file) return std::unexpected("cannot read " + path.string() + ": " + std::strerror(errno));
-    std::stringstream text;
-    text << file.rdbuf();
-    auto plan = parse_plan(text.str());
+    auto text = read_file(path.string());
+    if (!text) return std::unexpected(text.error());
+    auto plan = parse_plan(*text);
     if (!plan) return std::unexpected(path.string() + ": " + plan.error());
     m_plan = std::move(*plan);
     m_ring = std::make_unique<RingBuffer>(m_plan.ring_bytes);
