@@ -98,7 +98,7 @@ std::string StateStore::path_for(int instance) const
     return m_dir + "/domain-" + std::to_string(instance) + ".json";
 }
 
-Result<void> StateStore::write_atomically(const std::string& path, const std::string& text)
+Result<void> StateStore::write_atomically(const std::string& path, const std::string& text, bool durable)
 {
     const std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -117,7 +117,7 @@ Result<void> StateStore::write_atomically(const std::string& path, const std::st
         }
         done += static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
         ::unlink(tmp.c_str());
         return fail(Errc::io, "cannot sync " + tmp + ": " + std::strerror(errno));
     }
@@ -126,7 +126,7 @@ Result<void> StateStore::write_atomically(const std::string& path, const std::st
         ::unlink(tmp.c_str());
         return fail(Errc::io, "cannot rename " + tmp + ": " + std::strerror(e));
     }
-    int dir = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir = durable ? ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dir >= 0) {
         ::fsync(dir);
         ::close(dir);
@@ -186,7 +186,10 @@ int StateStore::next_domid()
             m_next_domid = 1;
     }
     const int domid = m_next_domid++;
-    (void)write_atomically(path, std::to_string(m_next_domid) + "\n");
+    // Atomic but not synced: the counter must survive a daemon crash, which keeps the page
+    // cache, not a host crash, which ends the host's life and every domid with it. That
+    // saves two fsyncs (about 2 ms here) on every create.
+    (void)write_atomically(path, std::to_string(m_next_domid) + "\n", /*durable=*/false);
     return domid;
 }
 

@@ -69,7 +69,8 @@ public:
 
 private:
     std::string path_for(int instance) const;
-    Result<void> write_atomically(const std::string& path, const std::string& text);
+    // Temp file, rename; with `durable`, fsync of the file before and the directory after.
+    Result<void> write_atomically(const std::string& path, const std::string& text, bool durable = true);
 
     std::string m_dir;
     int m_next_domid = 0;

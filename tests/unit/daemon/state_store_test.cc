@@ -76,4 +76,16 @@ TEST(StateStore, RecordWithoutDevicesStillLoads)
     EXPECT_EQ(loaded[0].teardown[0].tap, "vif3.0");
 }
 
+TEST(StateStore, DomidsAreNeverReusedByALaterDaemon)
+{
+    TempDir dir;
+    {
+        StateStore first(dir.path);
+        EXPECT_EQ(first.next_domid(), 1);
+        EXPECT_EQ(first.next_domid(), 2);
+    }
+    StateStore second(dir.path);  // a restarted uxld
+    EXPECT_EQ(second.next_domid(), 3);
+}
+
 }  // namespace
