@@ -56,6 +56,18 @@ struct ProcStat {
     bool alive = false;
 };
 
+// The start of a /proc file (at most `size` bytes) in `buffer`: one read(2), no iostreams,
+// for what `uxl list' reads on every call. Empty when it cannot be read.
+std::string_view read_small_file(const char* path, char* buffer, size_t size)
+{
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return {};
+    ssize_t n = ::read(fd, buffer, size);
+    ::close(fd);
+    return n > 0 ? std::string_view(buffer, static_cast<size_t>(n)) : std::string_view();
+}
+
 ProcStat read_proc_stat(pid_t pid)
 {
     // read(2) and from_chars, not iostreams: `uxl list' reads this for every guest.
@@ -64,15 +76,8 @@ ProcStat read_proc_stat(pid_t pid)
         return st;
     char path[32];
     std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return st;
     char buffer[1024];
-    ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
-    ::close(fd);
-    if (n <= 0)
-        return st;
-    std::string_view text(buffer, static_cast<size_t>(n));
+    std::string_view text = read_small_file(path, buffer, sizeof buffer);
     size_t close = text.rfind(')');
     if (close == std::string_view::npos || close + 2 >= text.size())
         return st;
@@ -101,16 +106,22 @@ ProcStat read_proc_stat(pid_t pid)
     return st;
 }
 
-std::uint64_t meminfo_kb(const char* key)
+std::uint64_t meminfo_kb(std::string_view key)
 {
-    std::ifstream in("/proc/meminfo");
-    std::string name;
-    std::uint64_t value = 0;
-    std::string unit;
-    while (in >> name >> value) {
-        std::getline(in, unit);
-        if (name == std::string(key) + ":")
+    char buffer[4096];
+    std::string_view text = read_small_file("/proc/meminfo", buffer, sizeof buffer);
+    // Lines "MemTotal:       24683300 kB".
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find('\n', pos);
+        std::string_view line = text.substr(pos, end == std::string_view::npos ? end : end - pos);
+        pos = end == std::string_view::npos ? text.size() : end + 1;
+        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
+            size_t digits = line.find_first_of("0123456789", key.size());
+            std::uint64_t value = 0;
+            if (digits != std::string_view::npos)
+                std::from_chars(line.data() + digits, line.data() + line.size(), value);
             return value;
+        }
     }
     return 0;
 }
@@ -421,11 +432,21 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
     if (::sysinfo(&si) == 0)
         host.started_at = now_seconds() - static_cast<double>(si.uptime);
     {
-        std::ifstream in("/proc/stat");
-        std::string cpu;
-        double user = 0, nice = 0, system = 0;
-        in >> cpu >> user >> nice >> system;
-        host.cpu_seconds = (user + nice + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+        // "cpu  user nice system ..." (ticks), the first line of /proc/stat.
+        char buffer[512];
+        std::string_view line = read_small_file("/proc/stat", buffer, sizeof buffer);
+        std::uint64_t ticks = 0;
+        size_t pos = line.find(' ');
+        for (int field = 0; field < 3 && pos != std::string_view::npos; ++field) {
+            pos = line.find_first_not_of(' ', pos);
+            if (pos == std::string_view::npos)
+                break;
+            std::uint64_t value = 0;
+            auto [end, ec] = std::from_chars(line.data() + pos, line.data() + line.size(), value);
+            ticks += value;
+            pos = static_cast<size_t>(end - line.data());
+        }
+        host.cpu_seconds = static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
     }
     if (with_config) {
         host.config_json = "{\"c_info\":{\"name\":\"Domain-0\",\"uuid\":\"" + host.uuid + "\"}}";
