@@ -1,5 +1,7 @@
 #include "control_server.h"
 
+#include <array>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -152,6 +154,29 @@ asio::awaitable<void> ControlServer::accept_loop()
     }
 }
 
+// Reads and drops what a client still sends, until it closes, 16 MiB have come, or 5 s.
+asio::awaitable<void> ControlServer::drain(stream_protocol::socket& socket)
+{
+    asio::steady_timer timer(m_executor);
+    timer.expires_after(std::chrono::seconds(5));
+    auto active = std::make_shared<bool>(true);  // as in session(): the handler may be queued
+    timer.async_wait([&socket, active](const boost::system::error_code& e) {
+        if (!e && *active) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+        }
+    });
+    std::array<char, 16384> scratch;
+    std::size_t total = 0;
+    boost::system::error_code ec;
+    while (!ec && total < (16u << 20)) {
+        total += co_await socket.async_read_some(asio::buffer(scratch),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    *active = false;
+    timer.cancel();
+}
+
 asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
 {
     boost::system::error_code ec;
@@ -181,6 +206,10 @@ asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
                 error_reply(0, Error{Errc::protocol, "request too long", {}}));
             boost::system::error_code ignored;
             co_await asio::async_write(socket, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ignored));
+            // Closing with unread bytes would reset the connection, and the client could
+            // lose the reply: half-close, then read and drop what it still sends (bounded).
+            socket.shutdown(stream_protocol::socket::shutdown_send, ignored);
+            co_await drain(socket);
             co_return;
         }
         if (ec)
@@ -194,7 +223,7 @@ asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
         bool console = false;
         auto decoded = protocol::decode_request(line);
         if (!decoded) {
-            reply = error_reply(0, decoded.error());
+            reply = error_reply(protocol::peek_request_id(line), decoded.error());
         } else {
             try {
                 reply = co_await handle(std::move(*decoded), socket, console);

@@ -24,6 +24,7 @@ public:
 private:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(asio::local::stream_protocol::socket socket);
+    asio::awaitable<void> drain(asio::local::stream_protocol::socket& socket);
     asio::awaitable<protocol::Reply> handle(protocol::DecodedRequest request,
                                             asio::local::stream_protocol::socket& socket,
                                             bool& switched_to_console);

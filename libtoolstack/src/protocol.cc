@@ -328,6 +328,17 @@ Result<DecodedRequest> decode_request(std::string_view line)
     return out;
 }
 
+std::uint64_t peek_request_id(std::string_view line)
+{
+    if (line.size() > k_max_line)
+        return 0;
+    Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object())
+        return 0;
+    auto it = j.find("id");
+    return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
 std::string encode_reply(const Reply& reply)
 {
     Json j{{"id", reply.id}, {"ok", !reply.error}};

@@ -549,6 +549,12 @@ TEST_F(UxldIntegration, ControlSocketSurvivesBadClients)
     ASSERT_EQ(::send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL), static_cast<ssize_t>(garbage.size()));
     std::string reply = read_some(fd, 10s, 2);  // the greeting and the error
     EXPECT_NE(reply.find("\"ok\":false"), std::string::npos) << reply;
+    // A request that is JSON but not a valid one: the error answers its id.
+    std::string bad_op = "{\"id\": 77, \"op\": \"no-such-op\"}\n";
+    ASSERT_EQ(::send(fd, bad_op.data(), bad_op.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bad_op.size()));
+    std::string bad_reply = read_some(fd, 10s, 1);
+    EXPECT_NE(bad_reply.find("\"id\":77"), std::string::npos) << bad_reply;
+    EXPECT_NE(bad_reply.find("unknown request"), std::string::npos) << bad_reply;
     EXPECT_NE(reply.find("protocol"), std::string::npos) << reply;
     std::string list_req = "{\"id\": 2, \"op\": \"list\", \"domain\": \"\", \"long\": false}\n";
     ASSERT_EQ(::send(fd, list_req.data(), list_req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(list_req.size()));
@@ -575,6 +581,7 @@ TEST_F(UxldIntegration, ControlSocketSurvivesBadClients)
     }
     std::string end = read_some(fd, 20s, 0);
     EXPECT_NE(end.find("<EOF>"), std::string::npos) << "the oversized client was not dropped";
+    EXPECT_NE(end.find("request too long"), std::string::npos) << "the error reply was lost: " << end.substr(0, 300);
     ::close(fd);
 
     // Binary junk with NULs, then a hang-up mid-line.

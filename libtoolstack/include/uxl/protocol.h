@@ -122,6 +122,9 @@ struct DecodedRequest {
     Request request;
 };
 Result<DecodedRequest> decode_request(std::string_view line);
+// The "id" of a line decode_request() refused, when it has one (else 0), so that the error
+// reply still reaches the request it answers.
+std::uint64_t peek_request_id(std::string_view line);
 
 // ---- Replies -------------------------------------------------------------------------
 

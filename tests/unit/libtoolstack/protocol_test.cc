@@ -108,3 +108,16 @@ TEST(Protocol, DeviceKindNames)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Protocol, RefusedRequestsStillNameTheirId)
+{
+    using uxl::protocol::peek_request_id;
+    EXPECT_EQ(peek_request_id(R"({"id":77,"op":"no-such-op"})"), 77u);
+    EXPECT_EQ(peek_request_id(R"({"id":"x","op":"list"})"), 0u);
+    EXPECT_EQ(peek_request_id("not json"), 0u);
+    EXPECT_EQ(peek_request_id("[1,2]"), 0u);
+}
+
+}  // namespace
