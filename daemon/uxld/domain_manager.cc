@@ -1408,6 +1408,20 @@ asio::awaitable<void> DomainManager::adopt_existing()
         }
         d->spec = std::move(*spec);
         d->backend = std::move(*backend);
+        // An attach or detach the old daemon did not finish: the device was not in the
+        // config yet (attach) or still is (detach). Undo the half attach's host side; a
+        // half detach stays attached, since the guest may still use it.
+        for (DeviceEntry& entry : std::vector<DeviceEntry>(d->record.devices)) {
+            if (entry.state == 1) {
+                m_log.write("Domain " + std::to_string(record.domid) + ": undoing the unfinished attach of " +
+                            entry.key());
+                co_await tear_down_device(d->record, entry.key());
+                erase_entry(d->record, entry.key());
+            } else if (entry.state == 5) {
+                if (DeviceEntry* again = find_entry(d->record, entry.kind, entry.devid))
+                    again->state = 4;
+            }
+        }
         auto status = co_await monitor_status(record.dir);
         if (!status) {
             m_log.write("Domain " + std::to_string(record.domid) + " (" + record.name +
