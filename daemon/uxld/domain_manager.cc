@@ -197,8 +197,9 @@ void DomainManager::load_global_config()
 
 std::string DomainManager::resolve_script(const std::string& script) const
 {
-    // As xl: a script named without a directory is looked up in the scripts directory.
-    if (script.find('/') != std::string::npos)
+    // As libxl (libxl__abs_path): an absolute path is used as it is, anything else is
+    // relative to the scripts directory, never to the daemon's working directory.
+    if (script.starts_with('/'))
         return script;
     return m_paths.scripts_dir + "/" + script;
 }
