@@ -227,6 +227,27 @@ asio::awaitable<Result<void>> DomainManager::set_up_devices(Domain& d, DomainSpe
     co_return Result<void>{};
 }
 
+// Runs `script setup args...`; once it has succeeded, records (and persists) the step
+// `script teardown args...` for device `key`, with the same environment.
+asio::awaitable<Result<HookOutcome>> DomainManager::run_paired_hook(DomainRecord& record, std::string key,
+                                                                   std::string script, std::string setup,
+                                                                   std::string teardown,
+                                                                   std::vector<std::string> args,
+                                                                   std::vector<std::string> env)
+{
+    std::vector<std::string> first = args;
+    first.insert(first.begin(), setup);
+    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+    HookSpec hook{script, first, env, m_hotplug_timeout, m_paths.hotplug_log()};
+    auto ran = co_await run_hook(m_executor, std::move(hook));
+    if (!ran)
+        co_return ran;
+    args.insert(args.begin(), teardown);
+    record.teardown.push_back(TeardownStep{key, {}, script, std::move(args), std::move(env)});
+    (void)m_store.save(record);
+    co_return ran;
+}
+
 // One vif's host side: its tap (named into nic.ifname), then its script's `up`.
 asio::awaitable<Result<void>> DomainManager::set_up_nic(DomainRecord& record, VifSpec& nic)
 {
@@ -257,17 +278,11 @@ asio::awaitable<Result<void>> DomainManager::set_up_nic(DomainRecord& record, Vi
         args.push_back("ip=" + *nic.ip);
         env.push_back("ip=" + *nic.ip);
     }
-    std::vector<std::string> up = args;
-    up.insert(up.begin(), "up");
-    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-    HookSpec hook{script, up, env, m_hotplug_timeout, m_paths.hotplug_log()};
-    auto ran = co_await run_hook(m_executor, std::move(hook));
+    std::string up = "up", down = "down";  // named: no temporaries inside co_await (g++ 12)
+    auto ran = co_await run_paired_hook(record, key, script, std::move(up), std::move(down), std::move(args),
+                                        std::move(env));
     if (!ran)
         co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
-    std::vector<std::string> down = args;
-    down.insert(down.begin(), "down");
-    record.teardown.push_back(TeardownStep{key, {}, script, down, env});
-    (void)m_store.save(record);
     co_return Result<void>{};
 }
 
@@ -291,16 +306,11 @@ asio::awaitable<Result<void>> DomainManager::set_up_disk(DomainRecord& record, D
                                     // so that two daemons' domains never share a record.
                                     "UXL_BLOCK_STATE_DIR=" +
                                         fs::path(m_paths.run_dir).parent_path().string() + "/block"};
-    std::vector<std::string> add = args;
-    add.insert(add.begin(), "add");
-    HookSpec hook{script, add, env, m_hotplug_timeout, m_paths.hotplug_log()};
-    auto ran = co_await run_hook(m_executor, std::move(hook));
+    std::string add = "add", remove = "remove";  // named: no temporaries inside co_await
+    auto ran = co_await run_paired_hook(record, key, script, std::move(add), std::move(remove), std::move(args),
+                                        std::move(env));
     if (!ran)
         co_return fail(ran.error().code, "disk " + vdev + ": " + ran.error().message);
-    std::vector<std::string> remove = args;
-    remove.insert(remove.begin(), "remove");
-    record.teardown.push_back(TeardownStep{key, {}, script, remove, env});
-    (void)m_store.save(record);
     std::string path = ran->stdout_text.substr(0, ran->stdout_text.find('\n'));
     if (path.empty())
         co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "daemon_log.h"
+#include "hook_runner.h"
 #include "paths.h"
 #include "state_store.h"
 
@@ -94,6 +95,10 @@ private:
     void load_global_config();
     std::string resolve_script(const std::string& script) const;
     asio::awaitable<Result<void>> set_up_devices(Domain& d, DomainSpec& launch);
+    asio::awaitable<Result<HookOutcome>> run_paired_hook(DomainRecord& record, std::string key,
+                                                         std::string script, std::string setup,
+                                                         std::string teardown, std::vector<std::string> args,
+                                                         std::vector<std::string> env);
     asio::awaitable<Result<void>> set_up_nic(DomainRecord& record, VifSpec& nic);
     asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);
     asio::awaitable<void> run_teardown_step(const DomainRecord& record, TeardownStep step);
