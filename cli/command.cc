@@ -73,6 +73,10 @@ const std::vector<Command>& command_table()
          "-t <type>       console type, pv , serial or vuart\n"
          "-n <number>     console number",
          ""},
+        {"mem-set", main_mem_set, true, false,
+         "Set the current memory usage for a domain",
+         "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>",
+         ""},
         {"info", main_info, false, false,
          "Get information about Xen host",
          "-n, --numa         List host NUMA topology information",

@@ -7,6 +7,8 @@
 #include "list_format.h"
 #include "option_parser.h"
 
+#include "uxl/memory_size.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -247,6 +249,30 @@ int main_sysrq(const GlobalOptions& globals, const Command& self, const std::vec
     return simple_domain_call(globals, *cmd.client,
                               protocol::SysrqRequest{std::to_string(cmd.domain.domid), operands[1][0]},
                               "libxl_send_sysrq");
+}
+
+// xl's set_memory_target(): "invalid memory size: %s" for a size it cannot read, and
+// "cannot set domid %u dynamic max memory to : %s" when the toolstack refuses; both exit 1.
+int main_mem_set(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const std::string& size = cmd.options.operands[1];
+    std::optional<std::int64_t> kb = parse_mem_size_kb(size);
+    if (!kb) {
+        std::fprintf(stderr, "invalid memory size: %s\n", size.c_str());
+        return k_exit_failure;
+    }
+    auto reply = call_daemon(globals, *cmd.client, protocol::MemSetRequest{std::to_string(cmd.domain.domid), *kb});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "cannot set domid %d dynamic max memory to : %s\n", cmd.domain.domid, size.c_str());
+        return k_exit_failure;
+    }
+    return k_exit_success;
 }
 
 int main_domid(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)

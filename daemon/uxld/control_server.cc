@@ -335,6 +335,8 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
         reply.devices.push_back(std::move(*device));
         co_return reply;
     }
+    if (auto* r = std::get_if<protocol::MemSetRequest>(&request.request))
+        co_return reply_from(id, co_await m_manager.set_memory(r->domain, r->target_kb));
     if (auto* r = std::get_if<protocol::DeviceDetachRequest>(&request.request))
         co_return reply_from(id, co_await m_manager.detach_device(*r));
     if (auto* r = std::get_if<protocol::DeviceListRequest>(&request.request)) {

@@ -418,7 +418,8 @@ protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config) c
         info.blocked = !info.running;
     }
     info.reason = d.reason;
-    info.memory_kb = d.spec.target_memkb.value_or(d.spec.max_memkb.value_or(0));
+    info.memory_kb = d.record.memory_kb > 0 ? d.record.memory_kb
+                                            : d.spec.target_memkb.value_or(d.spec.max_memkb.value_or(0));
     info.vcpus = d.spec.vcpus;
     info.cpu_seconds = st.cpu_seconds;
     info.started_at = d.record.started_at;
@@ -635,6 +636,9 @@ asio::awaitable<Result<std::shared_ptr<Domain>>> DomainManager::start(DomainSpec
                                                 planned.devid, planned.slot, planned.host, 4,
                                                 planned.guest_name});
     d->record.reserved_disk_slots = plan->reserved_disk_slots;
+    d->record.boot_memory_kb = plan->boot_memory_kb;
+    d->record.memory_kb = plan->boot_memory_kb;
+    d->record.memory_target_kb = plan->balloon_target_kb > 0 ? plan->balloon_target_kb : plan->boot_memory_kb;
     d->record.devices_changed = false;
     d->record.notify_socket = paths.notify_socket;
     for (const auto& extra : plan->directories) {
@@ -720,6 +724,8 @@ void DomainManager::attach_controller(const std::shared_ptr<Domain>& d, bool ado
         switch (event.kind) {
         case GuestEvent::control_ready:
             d->booted = true;
+            // Booted with maxmem: balloon down to `memory` (or the last mem-set) now.
+            asio::co_spawn(m_executor, apply_memory_target(d), asio::detached);
             if (d->pause_when_ready) {
                 d->pause_when_ready = false;
                 asio::co_spawn(m_executor, pause(std::to_string(d->record.domid), true), asio::detached);
@@ -893,6 +899,9 @@ asio::awaitable<void> DomainManager::on_reboot(std::shared_ptr<Domain> d)
         }
         // UML has already re-executed itself in place: the restart is done, and as with xl
         // the domain comes back under a new domid.
+        // It booted with all its memory again: balloon it back to its target.
+        d->record.memory_kb = d->record.boot_memory_kb;
+        asio::co_spawn(m_executor, apply_memory_target(d), asio::detached);
         d->record.domid = m_store.next_domid();
         d->record.started_at = now_seconds();
         persist(*d);
@@ -1035,6 +1044,68 @@ asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, ch
     if (!r)
         co_return std::unexpected(r.error());
     m_log.write("sysrq " + std::string(1, key) + " to domain " + std::to_string(dom->record.domid) + ": " + *r);
+    co_return Result<void>{};
+}
+
+// Brings the guest's memory to its target, when it can take commands and is not there yet.
+asio::awaitable<void> DomainManager::apply_memory_target(std::shared_ptr<Domain> d)
+{
+    const std::uint64_t current = d->record.memory_kb;
+    const std::uint64_t target = d->record.memory_target_kb;
+    if (d->gone || !d->controller || !d->booted || current == 0 || target == 0 || current == target)
+        co_return;
+    auto r = co_await d->controller->set_memory(current, target);
+    if (d->gone)
+        co_return;
+    if (!r) {
+        m_log.write("Domain " + std::to_string(d->record.domid) + ": cannot balloon to " +
+                    std::to_string(target / 1024) + " MiB: " + r.error().message);
+        co_return;
+    }
+    d->record.memory_kb = target;
+    persist(*d);
+    m_log.write("Domain " + std::to_string(d->record.domid) + ": memory " + std::to_string(current / 1024) +
+                " -> " + std::to_string(target / 1024) + " MiB");
+}
+
+asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domain, std::int64_t target_kb)
+{
+    auto d = find_or_fail(domain);
+    if (!d)
+        co_return std::unexpected(d.error());
+    auto dom = *d;
+    const std::string id = std::to_string(dom->record.domid);
+    if (!dom->backend->capabilities().balloon || !dom->controller)
+        co_return fail(Errc::unsupported, "The " + std::string(dom->backend->name()) +
+                                              " backend cannot change a running guest's memory.");
+    if (dom->state == DomainState::shutdown || dom->state == DomainState::dying)
+        co_return fail(Errc::invalid_state, "Domain " + id + " is not running.");
+    if (target_kb <= 0)
+        co_return fail(Errc::invalid_argument, "A memory target must be more than 0.");
+    const std::uint64_t boot = dom->record.boot_memory_kb;
+    if (boot == 0)
+        co_return fail(Errc::unsupported, "Domain " + id + " was started by an older uxld, which did not "
+                                                           "record its boot memory; restart it to use mem-set.");
+    if (static_cast<std::uint64_t>(target_kb) > boot)
+        co_return fail(Errc::invalid_argument,
+                       "Domain " + id + " booted with " + std::to_string(boot / 1024) + " MiB, and a " +
+                           std::string(dom->backend->name()) +
+                           " guest can be given back at most what it booted with; "
+                           "set maxmem in its config to leave room.");
+    dom->record.memory_target_kb = static_cast<std::uint64_t>(target_kb);
+    persist(*dom);
+    if (!dom->booted)
+        co_return Result<void>{};  // applied once the guest can take commands
+    const std::uint64_t current = dom->record.memory_kb;
+    auto r = co_await dom->controller->set_memory(current, dom->record.memory_target_kb);
+    if (!r)
+        co_return std::unexpected(r.error());
+    if (!dom->gone) {
+        dom->record.memory_kb = static_cast<std::uint64_t>(target_kb);
+        persist(*dom);
+    }
+    m_log.write("Domain " + id + ": memory " + std::to_string(current / 1024) + " -> " +
+                std::to_string(target_kb / 1024) + " MiB (mem-set)");
     co_return Result<void>{};
 }
 

@@ -58,6 +58,8 @@ public:
     asio::awaitable<Result<void>> destroy(const std::string& domain);
     asio::awaitable<Result<void>> pause(const std::string& domain, bool pause);
     asio::awaitable<Result<void>> sysrq(const std::string& domain, char key);
+    // mem-set: balloons the guest to `target_kb` (within what it booted with).
+    asio::awaitable<Result<void>> set_memory(const std::string& domain, std::int64_t target_kb);
     Result<void> rename(const std::string& domain, const std::string& new_name);
     // Waits until the domain (as it is now: by domid) has shut down or is gone.
     asio::awaitable<Result<protocol::DomainInfo>> wait(const std::string& domain, bool death_only,
@@ -91,6 +93,7 @@ private:
     asio::awaitable<void> restart(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
+    asio::awaitable<void> apply_memory_target(std::shared_ptr<Domain> d);
     void persist(Domain& d);
     void load_global_config();
     std::string resolve_script(const std::string& script) const;

@@ -30,6 +30,8 @@ Json to_json(const DomainRecord& r)
                                {"guest_name", d.guest_name}});
     return Json{{"teardown", steps},            {"devices", devices},
                 {"reserved_disk_slots", r.reserved_disk_slots},
+                {"boot_memory_kb", r.boot_memory_kb},   {"memory_kb", r.memory_kb},
+                {"memory_target_kb", r.memory_target_kb},
                 {"devices_changed", r.devices_changed},
                 {"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
@@ -80,6 +82,9 @@ DomainRecord from_json(const Json& j)
     }
     r.devices_changed = j.value("devices_changed", false);
     r.reserved_disk_slots = j.value("reserved_disk_slots", std::vector<int>{});
+    r.boot_memory_kb = j.value("boot_memory_kb", std::uint64_t{0});
+    r.memory_kb = j.value("memory_kb", std::uint64_t{0});
+    r.memory_target_kb = j.value("memory_target_kb", std::uint64_t{0});
     return r;
 }
 

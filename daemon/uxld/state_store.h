@@ -5,6 +5,7 @@
 
 #include "uxl/result.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ struct DomainRecord {
     std::vector<TeardownStep> teardown;  // in setup order; run in reverse
     std::vector<DeviceEntry> devices;
     std::vector<int> reserved_disk_slots;  // LaunchPlan::reserved_disk_slots
+    // Memory in KiB: what the guest booted with, what it has now (ballooned), and what it
+    // should have (`memory`, or the last mem-set). 0: not known (an older record).
+    std::uint64_t boot_memory_kb = 0;
+    std::uint64_t memory_kb = 0;
+    std::uint64_t memory_target_kb = 0;
     // A device was attached or detached since the guest was started: its command line no
     // longer describes it, so a reboot must start it anew rather than in place.
     bool devices_changed = false;

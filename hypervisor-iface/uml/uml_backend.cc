@@ -327,6 +327,7 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
     plan.directories.push_back(paths.uml_dir);
     plan.console = ConsoleWiring::stdio_socketpair;
     plan.control_endpoint = std::move(mconsole);
+    plan.boot_memory_kb = memory.boot_kb;
     if (memory.boot_kb > memory.target_kb)
         plan.balloon_target_kb = memory.target_kb;
     return plan;

@@ -127,6 +127,18 @@ public:
         return unplug(m_state, "eth" + std::to_string(slot));
     }
 
+    awaitable<Result<void>> set_memory(std::uint64_t current_kb, std::uint64_t target_kb) override
+    {
+        if (current_kb == target_kb)
+            return done();
+        // mem_config() reads the size with memparse(): K is KiB.
+        const std::string command = "config mem=" + std::string(target_kb < current_kb ? "-" : "+") +
+                                    std::to_string(target_kb < current_kb ? current_kb - target_kb
+                                                                          : target_kb - current_kb) +
+                                    "K";
+        return simple(m_state, command);
+    }
+
     awaitable<Result<std::string>> command(std::string_view text) override
     {
         return raw(m_state, std::string(text));
@@ -153,6 +165,8 @@ private:
             co_return std::unexpected(std::move(reply).error());
         co_return Result<void>{};
     }
+
+    static awaitable<Result<void>> done() { co_return Result<void>{}; }
 
     template <class T>
     static awaitable<Result<T>> no_slot(int slot)

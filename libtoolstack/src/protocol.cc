@@ -231,6 +231,10 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["kind"] = to_string(r.kind);
                 j["device"] = r.device;
                 j["force"] = r.force;
+            } else if constexpr (std::is_same_v<T, MemSetRequest>) {
+                j["op"] = "mem-set";
+                j["domain"] = r.domain;
+                j["target_kb"] = r.target_kb;
             } else if constexpr (std::is_same_v<T, DeviceListRequest>) {
                 j["op"] = "device-list";
                 j["domain"] = r.domain;
@@ -316,6 +320,11 @@ Result<DecodedRequest> decode_request(std::string_view line)
         r.kind = UXL_TRY(required_device_kind(j));
         r.device = UXL_TRY(required_string(j, "device"));
         r.force = UXL_TRY(field<bool>(j, "force", false));
+        out.request = std::move(r);
+    } else if (op == "mem-set") {
+        MemSetRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.target_kb = UXL_TRY(field<std::int64_t>(j, "target_kb", 0));
         out.request = std::move(r);
     } else if (op == "device-list") {
         DeviceListRequest r;

@@ -394,6 +394,62 @@ TEST_F(UxldIntegration, PauseAndUnpause)
     EXPECT_TRUE(console.wait_for("ping-2", 20s)) << "the console did not answer:\n" << console.output();
 }
 
+// 4b. memory: a guest booted with maxmem is ballooned down to memory; mem-set gives it
+//     back (the guest sees the free memory come back) and refuses more than it booted with.
+
+TEST_F(UxldIntegration, BalloonsToMemoryAndMemSetGivesItBack)
+{
+    int domid = create("mb", "maxmem=128\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("mb")) << console_log("mb");
+    EXPECT_TRUE(wait_until([&] { return slurp(m_root + "/log/uxld.log").find("memory 128 -> 64 MiB") != std::string::npos; },
+                           10s))
+        << slurp(m_root + "/log/uxld.log");
+    auto mem_column = [&] {
+        RunResult r = uxl({"list", "mb"});
+        std::istringstream in(r.out);
+        std::string line, name, id, mem;
+        std::getline(in, line);
+        std::getline(in, line);
+        std::istringstream(line) >> name >> id >> mem;
+        return mem;
+    };
+    EXPECT_EQ(mem_column(), "64");
+
+    // MemFree inside the guest, in KiB.
+    auto mem_free = [&](int round) -> long {
+        ConsoleSession console("mb", env());
+        const std::string done = "-KB" + std::to_string(40 + round);
+        console.send("\n");
+        console.send("echo FREE-$(grep MemFree /proc/meminfo | tr -s ' ' | cut -d' ' -f2)-KB$((40+" +
+                     std::to_string(round) + "))\n");
+        if (!console.wait_for(done, 20s))
+            return -1;
+        std::string out = console.output();
+        size_t end = out.rfind(done);
+        size_t start = out.rfind("FREE-", end);
+        return start == std::string::npos ? -1 : std::atol(out.c_str() + start + 5);
+    };
+    const long before = mem_free(1);
+    ASSERT_GT(before, 0);
+
+    RunResult r = uxl({"mem-set", "mb", "112m"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(mem_column(), "112");
+    const long after = mem_free(2);
+    EXPECT_GT(after - before, 40L * 1024) << "MemFree " << before << " -> " << after << " KiB";
+
+    r = uxl({"mem-set", "mb", "200"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("booted with 128 MiB"), std::string::npos) << show(r);
+    EXPECT_NE(r.err.find("cannot set domid " + std::to_string(domid) + " dynamic max memory to : 200"),
+              std::string::npos) << show(r);
+    r = uxl({"mem-set", "mb", "12q"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_EQ(r.err, "invalid memory size: 12q\n") << show(r);
+    EXPECT_EQ(mem_column(), "112");
+}
+
 // 5. destroy leaves no process (UML helpers included) and nothing in DIR/d.
 
 TEST_F(UxldIntegration, DestroyLeavesNoProcess)

@@ -95,6 +95,8 @@ struct LaunchPlan {
     // When the domain boots with more memory than `memory` (maxmem > memory), the size in
     // KiB the controller balloons it down to once the guest is up; 0 = nothing to do.
     std::uint64_t balloon_target_kb = 0;
+    // The memory the guest boots with, in KiB: the most a balloon can give it back.
+    std::uint64_t boot_memory_kb = 0;
     // Every disk (an empty drive too: it holds its slot) and every nic, in argv order.
     std::vector<PlannedDevice> devices;
     // Disk slots the backend keeps for itself, never to be hot-plugged into (UML: with no

@@ -11,6 +11,7 @@
 #include "uxl/asio.h"
 #include "uxl/result.h"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,10 @@ public:
     virtual awaitable<Result<void>> detach_disk(int slot) = 0;
     virtual awaitable<Result<std::string>> attach_nic(int slot, std::string tap, std::string mac) = 0;
     virtual awaitable<Result<void>> detach_nic(int slot) = 0;
+    // Balloons the guest from `current_kb` to `target_kb` of its boot memory
+    // (Capabilities::balloon): UML takes pages away with `config mem=-N` and gives them back
+    // with `config mem=+N`, so it cannot go above what it booted with.
+    virtual awaitable<Result<void>> set_memory(std::uint64_t current_kb, std::uint64_t target_kb) = 0;
     // A raw command in the backend's own control language; returns the reply text.
     // Backends without such a language return Errc::unsupported.
     virtual awaitable<Result<std::string>> command(std::string_view text) = 0;

@@ -84,6 +84,11 @@ struct SysrqRequest {
     char key = 0;
 };
 struct InfoRequest {};
+// mem-set: the guest's new memory target, in KiB (may be negative: the daemon refuses it).
+struct MemSetRequest {
+    std::string domain;
+    std::int64_t target_kb = 0;
+};
 // The virtual devices of a domain (xl's block-*, network-*, pci-* commands).
 enum class DeviceKind { disk, nic, pci };
 std::string_view to_string(DeviceKind kind);
@@ -114,7 +119,8 @@ struct DmesgRequest {
 
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
                              DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
-                             DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest>;
+                             DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest,
+                             MemSetRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {

@@ -202,6 +202,18 @@ TEST_F(UmlControllerTest, HotPlugIsConfigAndRemove)
                                   "remove ubd2"}));
 }
 
+TEST_F(UmlControllerTest, BalloonIsConfigMemByTheDifference)
+{
+    auto controller = make();
+    FakeGuest guest(io, guest_path, notify_path);
+    guest.announce();
+    ASSERT_TRUE(wait_events(1));
+    EXPECT_TRUE(run_task(io, controller->set_memory(131072, 65536)).has_value());
+    EXPECT_TRUE(run_task(io, controller->set_memory(65536, 98304)).has_value());
+    EXPECT_TRUE(run_task(io, controller->set_memory(98304, 98304)).has_value());
+    EXPECT_EQ(guest.commands, (std::vector<std::string>{"config mem=-65536K", "config mem=+32768K"}));
+}
+
 TEST_F(UmlControllerTest, BusyDeviceIsNotDetachedAndSaysWhy)
 {
     auto controller = make();

@@ -42,6 +42,13 @@ TEST(Protocol, DeviceDetachAndList)
     EXPECT_EQ(list.kind, DeviceKind::pci);
 }
 
+TEST(Protocol, MemSet)
+{
+    auto r = round_trip<MemSetRequest>(MemSetRequest{"g", -8192});
+    EXPECT_EQ(r.domain, "g");
+    EXPECT_EQ(r.target_kb, -8192);
+}
+
 TEST(Protocol, OlderRequestsStillRoundTrip)
 {
     auto create = round_trip<CreateRequest>(CreateRequest{"{\"c_info\":{}}", "/etc/uxl/g.cfg", true});
