@@ -108,6 +108,28 @@ int main_list(const GlobalOptions& globals, const Command& self, const std::vect
     return k_exit_success;
 }
 
+// xl's list_vm(): every guest, by domid; "libxl_list_vm failed." when the list cannot be had.
+int main_vm_list(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto parsed = parse_options(globals, self, {}, args);
+    if (!parsed.options)
+        return parsed.exit_code;
+    auto client = open_daemon(globals);
+    if (!client)
+        return k_exit_failure;
+    auto reply = call_daemon(globals, *client, protocol::ListRequest{});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "libxl_list_vm failed.\n");
+        return k_exit_failure;
+    }
+    sort_by_domid(reply->domains);
+    std::fputs(format_vm_list(reply->domains).c_str(), stdout);
+    return k_exit_success;
+}
+
 int main_uptime(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
     auto parsed = parse_options(globals, self, {{"-s", "short"}}, args);

@@ -370,6 +370,17 @@ std::string format_info(const std::vector<std::pair<std::string, std::string>>& 
     return out;
 }
 
+std::string format_vm_list(const std::vector<DomainInfo>& domains)
+{
+    std::string out = "UUID                                  ID    name\n";
+    for (const DomainInfo& d : domains) {
+        if (d.domid == 0)
+            continue;
+        append_format(out, "%s  %d    %-30s\n", d.uuid.c_str(), d.domid, d.name.c_str());
+    }
+    return out;
+}
+
 std::string block_list_header()
 {
     std::string out;

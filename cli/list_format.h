@@ -61,6 +61,10 @@ std::string format_uptime(const std::vector<protocol::DomainInfo>& domains, cons
 // in short mode without the seconds. Pure.
 std::string uptime_to_string(unsigned long seconds, bool short_mode);
 
+// `xl vm-list`: "UUID                                  ID    name" then, for every guest
+// (Domain-0 is left out, as libxl_list_vm leaves it out), UUID "  %d    %-30s". Pure.
+std::string format_vm_list(const std::vector<protocol::DomainInfo>& domains);
+
 // `xl info`: one "%-23s: %s\n" line per key, in the order given. With a prefix (`xl info
 // free_memory`), only the values of the keys starting with it, one per line. Pure.
 std::string format_info(const std::vector<std::pair<std::string, std::string>>& info,

@@ -415,6 +415,12 @@ TEST_F(UxldIntegration, BalloonsToMemoryAndMemSetGivesItBack)
         return mem;
     };
     EXPECT_EQ(mem_column(), "64");
+    // (vm-list, while a guest is here: guests only, in xl's layout.)
+    RunResult vms = uxl({"vm-list"});
+    EXPECT_EQ(vms.exit_code, 0) << show(vms);
+    EXPECT_EQ(vms.out.rfind("UUID                                  ID    name\n", 0), 0u) << vms.out;
+    EXPECT_NE(vms.out.find("  " + std::to_string(domid) + "    mb "), std::string::npos) << vms.out;
+    EXPECT_EQ(vms.out.find("Domain-0"), std::string::npos) << vms.out;
 
     // MemFree inside the guest, in KiB.
     auto mem_free = [&](int round) -> long {

@@ -297,6 +297,15 @@ TEST(FormatListLong, InvalidStoredConfigIsAnError)
     EXPECT_FALSE(format_list_long({web}));
 }
 
+TEST(FormatVmList, GuestsOnlyInXlsLayout)
+{
+    const std::string out = format_vm_list({domain0(), guest(3, "web"), guest(12, "db")});
+    EXPECT_EQ(out,
+              "UUID                                  ID    name\n"
+              "5c3f2a1e-0b7d-4c2e-9f00-000000000003  3    web                           \n"
+              "5c3f2a1e-0b7d-4c2e-9f00-0000000000012  12    db                            \n");
+}
+
 TEST(UptimeToString, FollowsXlsThreeShapes)
 {
     EXPECT_EQ(uptime_to_string(300, false), " 0:05:00");
