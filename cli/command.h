@@ -78,6 +78,7 @@ int main_mem_set(const GlobalOptions&, const Command&, const std::vector<std::st
 int main_dmesg(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_uptime(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_vm_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_vcpu_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 
 // Attaches the terminal (or stdin/stdout) to a domain's console until the daemon ends the
 // stream or the user types `escape`; returns the exit status. Used by `console` and `create -c`.

@@ -370,6 +370,33 @@ std::string format_info(const std::vector<std::pair<std::string, std::string>>& 
     return out;
 }
 
+std::string vcpu_list_header()
+{
+    std::string out;
+    append_format(out, "%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
+                  "Affinity (Hard / Soft)");
+    return out;
+}
+
+std::string format_vcpu_list(const std::vector<DomainInfo>& domains)
+{
+    std::string out;
+    for (const DomainInfo& d : domains) {
+        for (const protocol::VcpuInfo& v : d.vcpu_list) {
+            append_format(out, "%-32s %5u %5u", d.name.c_str(), static_cast<unsigned>(d.domid),
+                          static_cast<unsigned>(v.id));
+            if (v.online)
+                append_format(out, "%5u %3c%c- ", static_cast<unsigned>(v.cpu), v.running ? 'r' : '-',
+                              v.blocked ? 'b' : '-');
+            else
+                append_format(out, "%5c %3c%cp ", '-', '-', '-');
+            append_format(out, "%9.1f  ", static_cast<double>(static_cast<float>(v.seconds)));
+            out += "all / all\n";
+        }
+    }
+    return out;
+}
+
 std::string format_vm_list(const std::vector<DomainInfo>& domains)
 {
     std::string out = "UUID                                  ID    name\n";

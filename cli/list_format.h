@@ -61,6 +61,13 @@ std::string format_uptime(const std::vector<protocol::DomainInfo>& domains, cons
 // in short mode without the seconds. Pure.
 std::string uptime_to_string(unsigned long seconds, bool short_mode);
 
+// `xl vcpu-list`: the header ("%-32s %5s %5s %5s %5s %9s %s"), then per vCPU of each
+// domain, in the order given, "%-32s %5u %5u" + (online: "%5u %3c%c- " with r/b flags;
+// offline: "%5c %3c%cp " with dashes) + "%9.1f  " + "all / all" (every vCPU may run on
+// every host CPU; xl's print_bitmap says "all" then). Pure.
+std::string vcpu_list_header();
+std::string format_vcpu_list(const std::vector<protocol::DomainInfo>& domains);
+
 // `xl vm-list`: "UUID                                  ID    name" then, for every guest
 // (Domain-0 is left out, as libxl_list_vm leaves it out), UUID "  %d    %-30s". Pure.
 std::string format_vm_list(const std::vector<protocol::DomainInfo>& domains);

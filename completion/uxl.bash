@@ -32,7 +32,7 @@ _uxl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
     local commands="create list destroy shutdown reboot pci-list pause unpause console info
-        domid domname rename sysrq mem-set vm-list dmesg network-attach network-list network-detach
+        domid domname rename sysrq mem-set vcpu-list vm-list dmesg network-attach network-list network-detach
         block-attach block-list block-detach uptime check help"
 
     # The command: the first word after the global options.

@@ -255,7 +255,7 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
         co_return reply;
     }
     if (auto* r = std::get_if<protocol::ListRequest>(&request.request)) {
-        auto domains = m_manager.list(r->domain, r->long_format);
+        auto domains = m_manager.list(r->domain, r->long_format, r->vcpus);
         if (!domains)
             co_return error_reply(id, domains.error());
         reply.domains = std::move(*domains);

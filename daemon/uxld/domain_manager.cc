@@ -49,10 +49,11 @@ bool all_digits(const std::string& s)
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-// Fields 3 (state), 14-17 (utime, stime, cutime, cstime) of /proc/PID/stat.
+// Fields 3 (state), 14-17 (utime, stime, cutime, cstime) and 39 (processor) of /proc/PID/stat.
 struct ProcStat {
     char state = '?';
     double cpu_seconds = 0;
+    int processor = 0;  // field 39: the CPU it last ran on
     bool alive = false;
 };
 
@@ -84,7 +85,7 @@ ProcStat read_proc_stat(pid_t pid)
     // Fields from 3 on, blank-separated: state is field 3, utime..cstime fields 14-17.
     std::vector<std::string_view> f;
     size_t pos = close + 2;
-    while (pos < text.size() && f.size() < 15) {
+    while (pos < text.size() && f.size() < 37) {
         size_t end = text.find(' ', pos);
         if (end == std::string_view::npos)
             end = text.size();
@@ -103,6 +104,8 @@ ProcStat read_proc_stat(pid_t pid)
         ticks += value;
     }
     st.cpu_seconds = static_cast<double>(ticks) / hz;
+    if (f.size() > 36)
+        std::from_chars(f[36].data(), f[36].data() + f[36].size(), st.processor);
     return st;
 }
 
@@ -124,6 +127,40 @@ std::uint64_t meminfo_kb(std::string_view key)
         }
     }
     return 0;
+}
+
+// Domain-0's vCPUs are the host's CPUs: "cpuN user nice system ..." lines of /proc/stat.
+// Whether one is running right now is not known here: each is shown blocked.
+std::vector<protocol::VcpuInfo> host_vcpus()
+{
+    std::vector<protocol::VcpuInfo> out;
+    char buffer[16384];
+    std::string_view text = read_small_file("/proc/stat", buffer, sizeof buffer);
+    const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find('\n', pos);
+        std::string_view line = text.substr(pos, end == std::string_view::npos ? end : end - pos);
+        pos = end == std::string_view::npos ? text.size() : end + 1;
+        if (line.size() < 4 || !line.starts_with("cpu") || !std::isdigit(static_cast<unsigned char>(line[3])))
+            continue;
+        protocol::VcpuInfo vcpu;
+        const char* p = line.data() + 3;
+        const char* last = line.data() + line.size();
+        p = std::from_chars(p, last, vcpu.cpu).ptr;
+        std::uint64_t ticks = 0;
+        for (int field = 0; field < 3 && p < last; ++field) {
+            while (p < last && *p == ' ')
+                ++p;
+            std::uint64_t value = 0;
+            p = std::from_chars(p, last, value).ptr;
+            ticks += value;
+        }
+        vcpu.id = vcpu.cpu;
+        vcpu.blocked = true;
+        vcpu.seconds = static_cast<double>(ticks) / hz;
+        out.push_back(vcpu);
+    }
+    return out;
 }
 
 std::string utc_suffix()
@@ -402,7 +439,7 @@ std::vector<int> DomainManager::guest_domids() const
     return ids;
 }
 
-protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config) const
+protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config, bool with_vcpus) const
 {
     protocol::DomainInfo info;
     info.domid = d.record.domid;
@@ -425,11 +462,22 @@ protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config) c
     info.started_at = d.record.started_at;
     if (with_config)
         info.config_json = d.record.config_json;
+    if (with_vcpus) {
+        // UML runs one virtual CPU on its main process. A paused guest's is neither
+        // running nor blocked; one that has shut down is offline.
+        protocol::VcpuInfo vcpu;
+        vcpu.cpu = st.processor;
+        vcpu.online = st.alive && d.state != DomainState::shutdown;
+        vcpu.running = vcpu.online && info.running;
+        vcpu.blocked = vcpu.online && info.blocked;
+        vcpu.seconds = st.cpu_seconds;
+        info.vcpu_list.push_back(vcpu);
+    }
     return info;
 }
 
 Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string& domain,
-                                                              bool with_config) const
+                                                              bool with_config, bool with_vcpus) const
 {
     std::vector<protocol::DomainInfo> out;
     protocol::DomainInfo host;
@@ -463,6 +511,8 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
     if (with_config) {
         host.config_json = "{\"c_info\":{\"name\":\"Domain-0\",\"uuid\":\"" + host.uuid + "\"}}";
     }
+    if (with_vcpus)
+        host.vcpu_list = host_vcpus();
 
     if (!domain.empty()) {
         if (domain == "0" || domain == "Domain-0") {
@@ -475,13 +525,13 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
                 return fail(Errc::not_found, "Error: Domain '" + domain + "' does not exist.");
             return fail(Errc::not_found, domain + " is an invalid domain identifier (rc=-6)");
         }
-        out.push_back(info_of(*d, with_config));
+        out.push_back(info_of(*d, with_config, with_vcpus));
         return out;
     }
     out.push_back(host);
     std::vector<protocol::DomainInfo> guests;
     for (const auto& [instance, d] : m_domains)
-        guests.push_back(info_of(*d, with_config));
+        guests.push_back(info_of(*d, with_config, with_vcpus));
     std::sort(guests.begin(), guests.end(), [](const auto& a, const auto& b) { return a.domid < b.domid; });
     out.insert(out.end(), guests.begin(), guests.end());
     return out;

@@ -72,7 +72,8 @@ public:
     Result<std::vector<protocol::DeviceInfo>> devices(const std::string& domain,
                                                       protocol::DeviceKind kind) const;
 
-    Result<std::vector<protocol::DomainInfo>> list(const std::string& domain, bool with_config) const;
+    Result<std::vector<protocol::DomainInfo>> list(const std::string& domain, bool with_config,
+                                                   bool with_vcpus = false) const;
     Result<std::pair<int, std::string>> lookup(const std::string& domain) const;
     std::vector<std::pair<std::string, std::string>> host_info() const;
     std::vector<int> guest_domids() const;
@@ -80,7 +81,7 @@ public:
 private:
     std::shared_ptr<Domain> find(const std::string& qualifier) const;
     Result<std::shared_ptr<Domain>> find_or_fail(const std::string& qualifier) const;
-    protocol::DomainInfo info_of(const Domain& d, bool with_config) const;
+    protocol::DomainInfo info_of(const Domain& d, bool with_config, bool with_vcpus = false) const;
 
     asio::awaitable<Result<std::shared_ptr<Domain>>> start(DomainSpec spec, std::string config_json,
                                                           std::string config_path, bool paused);

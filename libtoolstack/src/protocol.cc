@@ -45,6 +45,13 @@ Json domain_to_json(const DomainInfo& d)
            {"cpu_seconds", d.cpu_seconds}, {"started_at", d.started_at}};
     if (!d.config_json.empty())
         j["config"] = d.config_json;
+    if (!d.vcpu_list.empty()) {
+        Json list = Json::array();
+        for (const VcpuInfo& v : d.vcpu_list)
+            list.push_back(Json{{"id", v.id}, {"cpu", v.cpu}, {"online", v.online},
+                                {"running", v.running}, {"blocked", v.blocked}, {"seconds", v.seconds}});
+        j["vcpu_list"] = std::move(list);
+    }
     return j;
 }
 
@@ -69,6 +76,20 @@ Result<DomainInfo> domain_from_json(const Json& j)
     d.cpu_seconds = UXL_TRY(field<double>(j, "cpu_seconds", 0));
     d.started_at = UXL_TRY(field<double>(j, "started_at", 0));
     d.config_json = UXL_TRY(field<std::string>(j, "config", ""));
+    if (auto it = j.find("vcpu_list"); it != j.end() && it->is_array()) {
+        for (const Json& v : *it) {
+            if (!v.is_object())
+                return std::unexpected(bad("a vcpu entry is not an object"));
+            VcpuInfo vcpu;
+            vcpu.id = UXL_TRY(field<int>(v, "id", 0));
+            vcpu.cpu = UXL_TRY(field<int>(v, "cpu", 0));
+            vcpu.online = UXL_TRY(field<bool>(v, "online", true));
+            vcpu.running = UXL_TRY(field<bool>(v, "running", false));
+            vcpu.blocked = UXL_TRY(field<bool>(v, "blocked", false));
+            vcpu.seconds = UXL_TRY(field<double>(v, "seconds", 0));
+            d.vcpu_list.push_back(vcpu);
+        }
+    }
     return d;
 }
 
@@ -195,6 +216,8 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["op"] = "list";
                 j["domain"] = r.domain;
                 j["long"] = r.long_format;
+                if (r.vcpus)
+                    j["vcpus"] = true;
             } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
                 j["op"] = r.reboot ? "reboot" : "shutdown";
                 j["domain"] = r.domain;
@@ -266,6 +289,7 @@ Result<DecodedRequest> decode_request(std::string_view line)
         ListRequest r;
         r.domain = UXL_TRY(field<std::string>(j, "domain", ""));
         r.long_format = UXL_TRY(field<bool>(j, "long", false));
+        r.vcpus = UXL_TRY(field<bool>(j, "vcpus", false));
         out.request = std::move(r);
     } else if (op == "shutdown" || op == "reboot") {
         ShutdownRequest r;

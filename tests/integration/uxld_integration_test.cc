@@ -415,13 +415,6 @@ TEST_F(UxldIntegration, BalloonsToMemoryAndMemSetGivesItBack)
         return mem;
     };
     EXPECT_EQ(mem_column(), "64");
-    // (vm-list, while a guest is here: guests only, in xl's layout.)
-    RunResult vms = uxl({"vm-list"});
-    EXPECT_EQ(vms.exit_code, 0) << show(vms);
-    EXPECT_EQ(vms.out.rfind("UUID                                  ID    name\n", 0), 0u) << vms.out;
-    EXPECT_NE(vms.out.find("  " + std::to_string(domid) + "    mb "), std::string::npos) << vms.out;
-    EXPECT_EQ(vms.out.find("Domain-0"), std::string::npos) << vms.out;
-
     // MemFree inside the guest, in KiB.
     auto mem_free = [&](int round) -> long {
         ConsoleSession console("mb", env());
@@ -454,6 +447,34 @@ TEST_F(UxldIntegration, BalloonsToMemoryAndMemSetGivesItBack)
     EXPECT_EQ(r.exit_code, 1) << show(r);
     EXPECT_EQ(r.err, "invalid memory size: 12q\n") << show(r);
     EXPECT_EQ(mem_column(), "112");
+}
+
+// 4c. vm-list and vcpu-list show a running guest in xl's layouts.
+
+TEST_F(UxldIntegration, VmListAndVcpuListShowTheGuest)
+{
+    int domid = create("mb");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("mb")) << console_log("mb");
+    // vm-list: guests only, in xl's layout.
+    RunResult vms = uxl({"vm-list"});
+    EXPECT_EQ(vms.exit_code, 0) << show(vms);
+    EXPECT_EQ(vms.out.rfind("UUID                                  ID    name\n", 0), 0u) << vms.out;
+    EXPECT_NE(vms.out.find("  " + std::to_string(domid) + "    mb "), std::string::npos) << vms.out;
+    EXPECT_EQ(vms.out.find("Domain-0"), std::string::npos) << vms.out;
+    // vcpu-list: the guest's one vCPU, online; Domain-0's are the host's CPUs.
+    RunResult vcpus = uxl({"vcpu-list", "mb"});
+    EXPECT_EQ(vcpus.exit_code, 0) << show(vcpus);
+    EXPECT_EQ(count_of(vcpus.out, "\n"), 2u) << vcpus.out;
+    EXPECT_EQ(vcpus.out.rfind("Name                                ID  VCPU   CPU State   Time(s) Affinity", 0), 0u)
+        << vcpus.out;
+    EXPECT_NE(vcpus.out.find("\nmb                               " + std::string(5 - std::to_string(domid).size(), ' ') +
+                             std::to_string(domid) + "     0 "),
+              std::string::npos) << vcpus.out;
+    EXPECT_NE(vcpus.out.find("  all / all\n"), std::string::npos) << vcpus.out;
+    vcpus = uxl({"vcpu-list"});
+    EXPECT_EQ(count_of(vcpus.out, "\nDomain-0 "), static_cast<size_t>(::sysconf(_SC_NPROCESSORS_ONLN))) << vcpus.out;
+
 }
 
 // 5. destroy leaves no process (UML helpers included) and nothing in DIR/d.

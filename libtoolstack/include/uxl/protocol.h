@@ -30,6 +30,16 @@ enum class ShutdownReason { none, poweroff, reboot, suspend, crash, watchdog, so
 std::string_view to_string(ShutdownReason reason);
 std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
 
+// One virtual CPU, as `xl vcpu-list` shows it.
+struct VcpuInfo {
+    int id = 0;
+    int cpu = 0;           // the host CPU it last ran on
+    bool online = true;
+    bool running = false;
+    bool blocked = false;
+    double seconds = 0;    // CPU time used
+};
+
 struct DomainInfo {
     int domid = 0;
     std::string name;
@@ -46,6 +56,7 @@ struct DomainInfo {
     double cpu_seconds = 0;       // CPU time used
     double started_at = 0;        // unix time the domain (this incarnation) started
     std::string config_json;      // the stored libxl_domain_config (for `list -l`); may be empty
+    std::vector<VcpuInfo> vcpu_list;  // only when asked for (ListRequest::vcpus)
 };
 
 // ---- Requests ------------------------------------------------------------------------
@@ -58,6 +69,7 @@ struct CreateRequest {
 struct ListRequest {
     std::string domain;  // empty: all domains
     bool long_format = false;
+    bool vcpus = false;  // fill DomainInfo::vcpu_list (vcpu-list)
 };
 struct ShutdownRequest {
     std::string domain;  // empty with all=true

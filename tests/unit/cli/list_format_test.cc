@@ -297,6 +297,24 @@ TEST(FormatListLong, InvalidStoredConfigIsAnError)
     EXPECT_FALSE(format_list_long({web}));
 }
 
+TEST(FormatVcpuList, XlsColumnsAndStateLetters)
+{
+    DomainInfo host = domain0();
+    host.vcpu_list = {protocol::VcpuInfo{0, 0, true, true, false, 5897.15},
+                      protocol::VcpuInfo{1, 1, true, false, true, 12.04}};
+    DomainInfo web = guest(3, "web");
+    web.vcpu_list = {protocol::VcpuInfo{0, 1, true, false, true, 1.26}};
+    DomainInfo off = guest(4, "off");
+    off.vcpu_list = {protocol::VcpuInfo{0, 0, false, false, false, 0}};
+    EXPECT_EQ(vcpu_list_header(),
+              "Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n");
+    EXPECT_EQ(format_vcpu_list({host, web, off}),
+              "Domain-0                             0     0    0   r--    5897.1  all / all\n"
+              "Domain-0                             0     1    1   -b-      12.0  all / all\n"
+              "web                                  3     0    1   -b-       1.3  all / all\n"
+              "off                                  4     0    -   --p       0.0  all / all\n");
+}
+
 TEST(FormatVmList, GuestsOnlyInXlsLayout)
 {
     const std::string out = format_vm_list({domain0(), guest(3, "web"), guest(12, "db")});

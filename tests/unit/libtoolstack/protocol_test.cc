@@ -49,6 +49,27 @@ TEST(Protocol, MemSet)
     EXPECT_EQ(r.target_kb, -8192);
 }
 
+TEST(Protocol, VcpuListsTravelOnlyWhenAskedFor)
+{
+    auto list = round_trip<ListRequest>(ListRequest{"g", false, true});
+    EXPECT_TRUE(list.vcpus);
+    EXPECT_EQ(encode_request(1, ListRequest{}).find("vcpus"), std::string::npos);
+    Reply reply;
+    DomainInfo d;
+    d.domid = 3;
+    d.vcpu_list = {VcpuInfo{0, 1, true, false, true, 2.5}};
+    reply.domains = {d};
+    const std::string line = encode_reply(reply);
+    auto back = decode_reply(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(back.has_value()) << line;
+    ASSERT_EQ(back->domains.at(0).vcpu_list.size(), 1u);
+    const VcpuInfo& v = back->domains[0].vcpu_list[0];
+    EXPECT_EQ(v.cpu, 1);
+    EXPECT_TRUE(v.blocked);
+    EXPECT_FALSE(v.running);
+    EXPECT_DOUBLE_EQ(v.seconds, 2.5);
+}
+
 TEST(Protocol, OlderRequestsStillRoundTrip)
 {
     auto create = round_trip<CreateRequest>(CreateRequest{"{\"c_info\":{}}", "/etc/uxl/g.cfg", true});
