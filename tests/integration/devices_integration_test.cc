@@ -72,20 +72,12 @@ std::string find_tool(std::initializer_list<const char*> candidates)
 }
 
 // One row of `uxl list`.
-struct ListRow {
-    std::string name;
-    int domid = -1;
-    std::string state;
-};
-
 // ---------------------------------------------------------------------------------------------
 // The fixture
 
 class DevicesIntegration : public ::testing::Test {
 protected:
-    static inline std::string s_image_dir;
-    static inline std::string s_initramfs;
-    static inline std::string s_setup_error;
+    static inline GuestImage s_image;
     static inline std::string s_ip;
     static inline std::string s_busybox;
     static inline std::string s_losetup;
@@ -97,31 +89,10 @@ protected:
         s_losetup = find_tool({"/usr/sbin/losetup", "/sbin/losetup"});
         if (::access(kLinux, X_OK) != 0 || s_ip.empty())
             return;
-        if (const char* prebuilt = std::getenv("UXL_TEST_INITRAMFS"); prebuilt && fs::exists(prebuilt)) {
-            s_initramfs = prebuilt;
-            return;
-        }
-        char tmpl[] = "/tmp/uxldt-img.XXXXXX";
-        if (!::mkdtemp(tmpl)) {
-            s_setup_error = "mkdtemp failed";
-            return;
-        }
-        s_image_dir = tmpl;
-        s_initramfs = s_image_dir + "/initramfs.cpio.gz";
-        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", s_initramfs},
-                          {}, "", 120s);
-        if (r.exit_code != 0 || !fs::exists(s_initramfs))
-            s_setup_error = "build-guest.sh failed: " + show(r);
+        s_image.prepare("uxldt");
     }
 
-    static void TearDownTestSuite()
-    {
-        if (!s_image_dir.empty()) {
-            std::error_code ec;
-            fs::remove_all(s_image_dir, ec);
-            s_image_dir.clear();
-        }
-    }
+    static void TearDownTestSuite() { s_image.remove(); }
 
     void SetUp() override
     {
@@ -131,7 +102,7 @@ protected:
             GTEST_SKIP() << "ip (iproute2) is absent";
         if (::geteuid() != 0)
             GTEST_SKIP() << "needs root (network namespaces, taps, loop devices)";
-        ASSERT_TRUE(s_setup_error.empty()) << s_setup_error;
+        ASSERT_TRUE(s_image.error.empty()) << s_image.error;
         ASSERT_FALSE(s_busybox.empty()) << "busybox is needed for ping";
 
         char tmpl[] = "/tmp/uxldt.XXXXXX";
@@ -307,7 +278,7 @@ protected:
     std::string write_config(const std::string& name, const std::string& extra)
     {
         std::string path = m_root + "/cfg/" + name + ".cfg";
-        spit(path, "name=\"" + name + "\"\nkernel=\"" + std::string(kLinux) + "\"\nramdisk=\"" + s_initramfs +
+        spit(path, "name=\"" + name + "\"\nkernel=\"" + std::string(kLinux) + "\"\nramdisk=\"" + s_image.path +
                        "\"\nmemory=64\n" + extra);
         return path;
     }
@@ -328,21 +299,8 @@ protected:
 
     std::vector<ListRow> list_rows()
     {
-        std::vector<ListRow> rows;
         RunResult r = uxl({"list"}, "", 30s);
-        if (r.exit_code != 0)
-            return rows;
-        std::istringstream in(r.out);
-        std::string line;
-        std::getline(in, line);  // header
-        while (std::getline(in, line)) {
-            std::istringstream f(line);
-            ListRow row;
-            std::string mem, vcpus;
-            if (f >> row.name >> row.domid >> mem >> vcpus >> row.state)
-                rows.push_back(row);
-        }
-        return rows;
+        return r.exit_code == 0 ? parse_list_rows(r.out) : std::vector<ListRow>{};
     }
 
     std::optional<int> domid_of(const std::string& name)
@@ -370,15 +328,7 @@ protected:
         return out;
     }
 
-    std::vector<std::string> domain_dirs()
-    {
-        std::vector<std::string> out;
-        std::error_code ec;
-        if (fs::exists(m_root + "/d"))
-            for (const auto& e : fs::directory_iterator(m_root + "/d", ec))
-                out.push_back(e.path().filename().string());
-        return out;
-    }
+    std::vector<std::string> domain_dirs() { return domain_dirs_of(m_root); }
 
     // Runs `command` in NAME's shell through `uxl console` and waits until it printed
     // `done_marker` (which must not appear literally in the command, so the echo of the

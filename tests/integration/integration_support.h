@@ -1,6 +1,7 @@
 // Shared by the integration test executables (uxld_integration_test.cc and
 // devices_integration_test.cc): process and file helpers, running a command with deadlines,
-// `uxl console` sessions. Both executables define UXL_BINARY.
+// `uxl console` sessions, the guest image. Both executables define UXL_BINARY and
+// UXL_SOURCE_DIR.
 #pragma once
 
 #include <algorithm>
@@ -235,6 +236,82 @@ inline std::string show(const RunResult& r)
 {
     return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
            "\n--- stdout:\n" + r.out + "\n--- stderr:\n" + r.err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guests' initramfs: $UXL_TEST_INITRAMFS when it exists (as scripts/test provides, which
+// saves the 2-3 s build in every test process ctest starts), else built once per test
+// executable with share/examples/build-guest.sh into a temporary directory.
+
+struct GuestImage {
+    std::string path;   // the initramfs to boot
+    std::string error;  // why there is none
+    std::string dir;    // the temporary directory it was built in, if any
+
+    void prepare(const std::string& temp_prefix)
+    {
+        if (const char* prebuilt = std::getenv("UXL_TEST_INITRAMFS"); prebuilt && fs::exists(prebuilt)) {
+            path = prebuilt;
+            return;
+        }
+        std::string tmpl = "/tmp/" + temp_prefix + "-img.XXXXXX";
+        if (!::mkdtemp(tmpl.data())) {
+            error = "mkdtemp failed";
+            return;
+        }
+        dir = tmpl;
+        path = dir + "/initramfs.cpio.gz";
+        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", path}, {}, "",
+                          120s);
+        if (r.exit_code != 0 || !fs::exists(path))
+            error = "build-guest.sh failed: " + show(r);
+    }
+
+    void remove()
+    {
+        if (!dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+            dir.clear();
+        }
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// `uxl list` rows, and the per-domain directories of a daemon root.
+
+struct ListRow {
+    std::string name;
+    int domid = -1;
+    std::string state;
+};
+
+// The rows of `uxl list` output (the header skipped).
+inline std::vector<ListRow> parse_list_rows(const std::string& list_output)
+{
+    std::vector<ListRow> rows;
+    std::istringstream in(list_output);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        ListRow row;
+        std::string mem, vcpus;
+        if (f >> row.name >> row.domid >> mem >> vcpus >> row.state)
+            rows.push_back(row);
+    }
+    return rows;
+}
+
+// The names in ROOT/d: one directory per domain the daemon holds.
+inline std::vector<std::string> domain_dirs_of(const std::string& root)
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (fs::exists(root + "/d"))
+        for (const auto& e : fs::directory_iterator(root + "/d", ec))
+            out.push_back(e.path().filename().string());
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,58 +40,27 @@ namespace {
 using namespace uxl_integration;
 
 // One row of `uxl list`.
-struct ListRow {
-    std::string name;
-    int domid = -1;
-    std::string state;
-};
-
 // ---------------------------------------------------------------------------------------------
 // The fixture
 
 class UxldIntegration : public ::testing::Test {
 protected:
-    static inline std::string s_image_dir;
-    static inline std::string s_initramfs;
-    static inline std::string s_setup_error;
+    static inline GuestImage s_image;
 
     static void SetUpTestSuite()
     {
         if (::access(kLinux, X_OK) != 0)
             return;
-        // A prebuilt image (as for monitor_tests) saves the 2-3 s build in every test process
-        // that ctest starts.
-        if (const char* prebuilt = std::getenv("UXL_TEST_INITRAMFS"); prebuilt && fs::exists(prebuilt)) {
-            s_initramfs = prebuilt;
-            return;
-        }
-        char tmpl[] = "/tmp/uxlit-img.XXXXXX";
-        if (!::mkdtemp(tmpl)) {
-            s_setup_error = "mkdtemp failed";
-            return;
-        }
-        s_image_dir = tmpl;
-        s_initramfs = s_image_dir + "/initramfs.cpio.gz";
-        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", s_initramfs},
-                          {}, "", 120s);
-        if (r.exit_code != 0 || !fs::exists(s_initramfs))
-            s_setup_error = "build-guest.sh failed: " + show(r);
+        s_image.prepare("uxlit");
     }
 
-    static void TearDownTestSuite()
-    {
-        if (!s_image_dir.empty()) {
-            std::error_code ec;
-            fs::remove_all(s_image_dir, ec);
-            s_image_dir.clear();
-        }
-    }
+    static void TearDownTestSuite() { s_image.remove(); }
 
     void SetUp() override
     {
         if (::access(kLinux, X_OK) != 0)
             GTEST_SKIP() << kLinux << " is absent (install user-mode-linux)";
-        ASSERT_TRUE(s_setup_error.empty()) << s_setup_error;
+        ASSERT_TRUE(s_image.error.empty()) << s_image.error;
         char tmpl[] = "/tmp/uxlit.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         m_root = tmpl;
@@ -157,7 +126,7 @@ protected:
                              const std::string& kernel = kLinux)
     {
         std::string path = m_root + "/cfg/" + name + ".cfg";
-        spit(path, "name=\"" + name + "\"\nkernel=\"" + kernel + "\"\nramdisk=\"" + s_initramfs +
+        spit(path, "name=\"" + name + "\"\nkernel=\"" + kernel + "\"\nramdisk=\"" + s_image.path +
                        "\"\nmemory=64\n" + extra);
         return path;
     }
@@ -175,21 +144,8 @@ protected:
 
     std::vector<ListRow> list_rows()
     {
-        std::vector<ListRow> rows;
         RunResult r = uxl({"list"}, "", 30s);
-        if (r.exit_code != 0)
-            return rows;
-        std::istringstream in(r.out);
-        std::string line;
-        std::getline(in, line);  // header
-        while (std::getline(in, line)) {
-            std::istringstream f(line);
-            ListRow row;
-            std::string mem, vcpus;
-            if (f >> row.name >> row.domid >> mem >> vcpus >> row.state)
-                rows.push_back(row);
-        }
-        return rows;
+        return r.exit_code == 0 ? parse_list_rows(r.out) : std::vector<ListRow>{};
     }
 
     std::optional<ListRow> row_of(const std::string& name)
@@ -238,15 +194,7 @@ protected:
 
     std::vector<Proc> domain_procs() { return procs_mentioning(m_root + "/d/"); }
 
-    std::vector<std::string> domain_dirs()
-    {
-        std::vector<std::string> out;
-        std::error_code ec;
-        if (fs::exists(m_root + "/d"))
-            for (const auto& e : fs::directory_iterator(m_root + "/d", ec))
-                out.push_back(e.path().filename().string());
-        return out;
-    }
+    std::vector<std::string> domain_dirs() { return domain_dirs_of(m_root); }
 
     void dump_diagnostics()
     {
