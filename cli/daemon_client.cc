@@ -251,6 +251,13 @@ int libxl_error_code(Errc code)
     return -3;
 }
 
+void print_daemon_error(const Error& error)
+{
+    std::fflush(stdout);
+    if (!error.message.empty())
+        std::fprintf(stderr, "%s\n", error.message.c_str());
+}
+
 bool is_domid(std::string_view text)
 {
     if (text.empty() || text.size() > 9)

@@ -110,6 +110,11 @@ std::expected<DomainRef, LookupFailure> lookup_domain(const GlobalOptions& globa
 
 bool is_domid(std::string_view text);
 
+// The daemon's sentence for a failed request, on stderr, as libxl's log line comes before
+// xl's own "... failed" line. stdout is flushed first, so that rows already printed and the
+// complaint stay in order when both go to one file or pipe.
+void print_daemon_error(const Error& error);
+
 // The console relay. Copies socket → out_fd until the socket reaches EOF, and in_fd →
 // socket. With `escape` set (a terminal), that byte in the input detaches; otherwise
 // input EOF only stops the forwarding of input, and the output keeps streaming.

@@ -14,6 +14,7 @@
 // does; they do not contact the daemon at all. The layouts are in list_format.cc.
 #include "command.h"
 #include "daemon_client.h"
+#include "domain_command.h"
 #include "list_format.h"
 #include "option_parser.h"
 
@@ -29,14 +30,6 @@ namespace {
 
 using protocol::DeviceKind;
 
-// The list commands interleave rows on stdout with complaints on stderr: stdout is
-// flushed first, so the two stay in order when both go to one file or pipe.
-void print_daemon_error(const Error& error)
-{
-    std::fflush(stdout);
-    if (!error.message.empty())
-        std::fprintf(stderr, "%s\n", error.message.c_str());
-}
 
 // Checks a disk spec as xl's parse_disk_config_multistring() does; prints the error.
 std::optional<DiskSpec> check_disk_spec(const std::vector<std::string>& words)
@@ -164,7 +157,7 @@ int main_block_list(const GlobalOptions& globals, const Command& self, const std
         if (!domain) {
             if (domain.error() == LookupFailure::lost_contact)
                 return k_exit_failure;
-            std::fflush(stdout);  // as print_daemon_error does
+            std::fflush(stdout);  // as print_daemon_error() does
             std::fprintf(stderr, "%s is an invalid domain identifier\n", name.c_str());
             continue;
         }
@@ -178,23 +171,14 @@ int main_block_list(const GlobalOptions& globals, const Command& self, const std
 
 int main_block_detach(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {{"-f,--force", "force"}}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    const auto& operands = parsed.options->operands;
-    if (operands.size() < 2)
-        return requires_arguments(globals, self, 2);
-    const bool force = parsed.options->count("force") > 0;
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, operands[0]);
-    if (!domain)
-        return k_exit_failure;
+    auto cmd = open_domain_command(globals, self, {{"-f,--force", "force"}}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const auto& operands = cmd.options.operands;
+    const bool force = cmd.options.count("force") > 0;
     const std::string not_connected = "Error: Device " + operands[1] + " not connected.";
-    return device_call(globals, *client,
-                       protocol::DeviceDetachRequest{std::to_string(domain->domid), DeviceKind::disk,
+    return device_call(globals, *cmd.client,
+                       protocol::DeviceDetachRequest{std::to_string(cmd.domain.domid), DeviceKind::disk,
                                                      operands[1], force},
                        force ? "libxl_device_disk_destroy failed." : "libxl_device_disk_safe_remove failed.",
                        &not_connected);
@@ -260,42 +244,23 @@ int main_network_list(const GlobalOptions& globals, const Command& self, const s
 
 int main_network_detach(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    const auto& operands = parsed.options->operands;
-    if (operands.size() < 2)
-        return requires_arguments(globals, self, 2);
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, operands[0]);
-    if (!domain)
-        return k_exit_failure;
-    const std::string unknown = "Unknown device " + operands[1] + ".";
-    return device_call(globals, *client,
-                       protocol::DeviceDetachRequest{std::to_string(domain->domid), DeviceKind::nic,
-                                                     nic_device_argument(operands[1]), false},
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const std::string& device = cmd.options.operands[1];
+    const std::string unknown = "Unknown device " + device + ".";
+    return device_call(globals, *cmd.client,
+                       protocol::DeviceDetachRequest{std::to_string(cmd.domain.domid), DeviceKind::nic,
+                                                     nic_device_argument(device), false},
                        "libxl_device_nic_del failed.", &unknown);
 }
 
 int main_pci_list(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options)
-        return parsed.exit_code;
-    const auto& operands = parsed.options->operands;
-    if (operands.empty())
-        return requires_arguments(globals, self, 1);
-
-    auto client = open_daemon(globals);
-    if (!client)
-        return k_exit_failure;
-    auto domain = find_domain(globals, *client, operands[0]);
-    if (!domain)
-        return k_exit_failure;
-    auto devices = list_devices(globals, *client, domain->domid, DeviceKind::pci);
+    auto cmd = open_domain_command(globals, self, {}, args, 1);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    auto devices = list_devices(globals, *cmd.client, cmd.domain.domid, DeviceKind::pci);
     if (!devices)
         return k_exit_failure;
     std::fputs(format_pci_list(*devices).c_str(), stdout);

@@ -4,6 +4,7 @@
 // daemon's own sentence is printed first, as libxl's log line would be.
 #include "command.h"
 #include "daemon_client.h"
+#include "domain_command.h"
 #include "list_format.h"
 #include "option_parser.h"
 
@@ -19,12 +20,6 @@ namespace uxl::cli {
 namespace {
 
 using protocol::DomainRequest;
-
-void print_daemon_error(const Error& error)
-{
-    if (!error.message.empty())
-        std::fprintf(stderr, "%s\n", error.message.c_str());
-}
 
 // Sends a request naming one domain and maps a daemon error to xl's "<what> failed (rc=N)".
 int simple_domain_call(const GlobalOptions& globals, DaemonClient& client,
@@ -126,45 +121,6 @@ int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
             std::fprintf(stderr, "Domain %d has been destroyed\n", domid);
     }
     return k_exit_success;
-}
-
-// What the commands acting on one domain start with: their options parsed, at least
-// `needed` operands, the daemon connected and the first operand resolved. When a step
-// fails (it has already reported why), `exit_code` holds what the command returns.
-struct DomainCommand {
-    ParsedOptions options;
-    std::optional<DaemonClient> client;
-    DomainRef domain;
-    std::optional<int> exit_code;
-};
-
-DomainCommand open_domain_command(const GlobalOptions& globals, const Command& self,
-                                  const std::vector<OptionSpec>& specs,
-                                  const std::vector<std::string>& args, int needed)
-{
-    DomainCommand cmd;
-    auto parsed = parse_options(globals, self, specs, args);
-    if (!parsed.options) {
-        cmd.exit_code = parsed.exit_code;
-        return cmd;
-    }
-    cmd.options = std::move(*parsed.options);
-    if (cmd.options.operands.size() < static_cast<size_t>(needed)) {
-        cmd.exit_code = requires_arguments(globals, self, needed);
-        return cmd;
-    }
-    cmd.client = open_daemon(globals);
-    if (!cmd.client) {
-        cmd.exit_code = k_exit_failure;
-        return cmd;
-    }
-    auto domain = find_domain(globals, *cmd.client, cmd.options.operands.front());
-    if (!domain) {
-        cmd.exit_code = k_exit_failure;
-        return cmd;
-    }
-    cmd.domain = std::move(*domain);
-    return cmd;
 }
 
 // pause and unpause: one domain, no options.

@@ -14,17 +14,30 @@
 namespace uxl::cli {
 namespace {
 
-void print_daemon_error(const Error& error)
-{
-    if (!error.message.empty())
-        std::fprintf(stderr, "%s\n", error.message.c_str());
-}
 
 // Domain-0 first, then by domid, whatever order the daemon used.
 void sort_by_domid(std::vector<protocol::DomainInfo>& domains)
 {
     std::stable_sort(domains.begin(), domains.end(),
                      [](const auto& a, const auto& b) { return a.domid < b.domid; });
+}
+
+// The daemon's answer to `request`, sorted as above. On a daemon error its sentence and
+// xl's `failed_line` are printed; nullopt then, as for a lost connection.
+std::optional<std::vector<protocol::DomainInfo>> fetch_domains(const GlobalOptions& globals, DaemonClient& client,
+                                                              const protocol::ListRequest& request,
+                                                              const char* failed_line)
+{
+    auto reply = call_daemon(globals, client, request);
+    if (!reply)
+        return std::nullopt;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "%s\n", failed_line);
+        return std::nullopt;
+    }
+    sort_by_domid(reply->domains);
+    return std::move(reply->domains);
 }
 
 std::optional<unsigned long> host_uptime()
@@ -131,17 +144,11 @@ int main_vcpu_list(const GlobalOptions& globals, const Command& self, const std:
                 return k_exit_failure;
             domain = std::to_string(found->domid);
         }
-        auto reply = call_daemon(globals, *client, protocol::ListRequest{domain, false, true});
-        if (!reply)
+        auto domains = fetch_domains(globals, *client, protocol::ListRequest{domain, false, true},
+                                     "libxl_list_domain failed.");
+        if (!domains)
             return k_exit_failure;
-        if (reply->error) {
-            std::fflush(stdout);
-            print_daemon_error(*reply->error);
-            std::fprintf(stderr, "libxl_list_domain failed.\n");
-            return k_exit_failure;
-        }
-        sort_by_domid(reply->domains);
-        std::fputs(format_vcpu_list(reply->domains).c_str(), stdout);
+        std::fputs(format_vcpu_list(*domains).c_str(), stdout);
     }
     return k_exit_success;
 }
@@ -155,16 +162,10 @@ int main_vm_list(const GlobalOptions& globals, const Command& self, const std::v
     auto client = open_daemon(globals);
     if (!client)
         return k_exit_failure;
-    auto reply = call_daemon(globals, *client, protocol::ListRequest{});
-    if (!reply)
+    auto domains = fetch_domains(globals, *client, protocol::ListRequest{}, "libxl_list_vm failed.");
+    if (!domains)
         return k_exit_failure;
-    if (reply->error) {
-        print_daemon_error(*reply->error);
-        std::fprintf(stderr, "libxl_list_vm failed.\n");
-        return k_exit_failure;
-    }
-    sort_by_domid(reply->domains);
-    std::fputs(format_vm_list(reply->domains).c_str(), stdout);
+    std::fputs(format_vm_list(*domains).c_str(), stdout);
     return k_exit_success;
 }
 
@@ -178,26 +179,20 @@ int main_uptime(const GlobalOptions& globals, const Command& self, const std::ve
     auto client = open_daemon(globals);
     if (!client)
         return k_exit_failure;
-    auto reply = call_daemon(globals, *client, protocol::ListRequest{});
-    if (!reply)
+    auto domains = fetch_domains(globals, *client, protocol::ListRequest{}, "Could not list vms.");
+    if (!domains)
         return k_exit_failure;
-    if (reply->error) {
-        print_daemon_error(*reply->error);
-        std::fprintf(stderr, "Could not list vms.\n");
-        return k_exit_failure;
-    }
-    sort_by_domid(reply->domains);
 
     // With operands, the named domains in the order given (xl: find_domain on each).
     std::vector<protocol::DomainInfo> shown;
     if (opts.operands.empty()) {
-        shown = reply->domains;
+        shown = *domains;
     } else {
         for (const std::string& wanted : opts.operands) {
-            auto it = std::find_if(reply->domains.begin(), reply->domains.end(), [&](const auto& d) {
+            auto it = std::find_if(domains->begin(), domains->end(), [&](const auto& d) {
                 return is_domid(wanted) ? d.domid == std::atoi(wanted.c_str()) : d.name == wanted;
             });
-            if (it == reply->domains.end()) {
+            if (it == domains->end()) {
                 std::fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", wanted.c_str());
                 return k_exit_failure;
             }
