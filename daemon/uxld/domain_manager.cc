@@ -1357,27 +1357,9 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_disk(std::sh
     } else if (!ready) {
         attached = std::unexpected(ready.error());
     }
-    if (!attached || d->gone) {
-        co_await tear_down_device(d->record, key);
-        erase_entry(d->record, key);
-        if (d->gone)
-            (void)m_store.remove(d->record.instance);
-        else
-            persist(*d);
-        co_return fail(attached ? Errc::invalid_state : attached.error().code,
-                       "Cannot attach " + vdev + " to domain " + id + ": " +
-                           (attached ? "the domain went away" : attached.error().message));
-    }
-    DeviceEntry* entry = find_entry(d->record, "vbd", devid);
-    entry->state = 4;
-    entry->backend = launch.pdev_path.value_or("");
-    entry->guest_name = *attached;
-    d->spec.disks.push_back(*disk);
-    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
-    d->record.devices_changed = true;
-    persist(*d);
-    m_log.write("Domain " + id + ": disk " + vdev + " attached as " + *attached + " (" + entry->backend + ")");
-    co_return device_info(*d, *entry);
+    std::string what = "disk " + vdev, host = launch.pdev_path.value_or("");  // named: see set_up_nic
+    std::function<void(DomainSpec&)> add = [&disk](DomainSpec& spec) { spec.disks.push_back(*disk); };
+    co_return co_await finish_attach(d, key, std::move(what), std::move(host), std::move(add), std::move(attached));
 }
 
 asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::shared_ptr<Domain> d,
@@ -1422,6 +1404,21 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
         attached = co_await d->controller->attach_nic(nic->devid, std::move(tap), std::move(mac));
     } else if (!ready)
         attached = std::unexpected(ready.error());
+    std::string what = "vif " + std::to_string(nic->devid), host = launch.ifname.value_or("");  // named
+    std::function<void(DomainSpec&)> add = [&nic](DomainSpec& spec) { spec.nics.push_back(*nic); };
+    co_return co_await finish_attach(d, key, std::move(what), std::move(host), std::move(add), std::move(attached));
+}
+
+// The end of every attach. When the guest refused, a step failed or the domain went away
+// meanwhile, the device's host side is torn down and its reservation dropped. Otherwise
+// it is connected: its host side and guest name recorded, and `add_to_spec` puts it in
+// the stored config, as libxl does.
+asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::finish_attach(std::shared_ptr<Domain> d, std::string key,
+                                                                          std::string what, std::string host,
+                                                                          std::function<void(DomainSpec&)> add_to_spec,
+                                                                          Result<std::string> attached)
+{
+    const std::string id = std::to_string(d->record.domid);
     if (!attached || d->gone) {
         co_await tear_down_device(d->record, key);
         erase_entry(d->record, key);
@@ -1430,20 +1427,20 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
         else
             persist(*d);
         co_return fail(attached ? Errc::invalid_state : attached.error().code,
-                       "Cannot attach vif " + std::to_string(nic->devid) + " to domain " + id + ": " +
+                       "Cannot attach " + what + " to domain " + id + ": " +
                            (attached ? "the domain went away" : attached.error().message));
     }
-    DeviceEntry* entry = find_entry(d->record, "vif", nic->devid);
-    entry->state = 4;
-    entry->backend = launch.ifname.value_or("");
-    entry->guest_name = *attached;
-    d->spec.nics.push_back(*nic);
+    auto it = std::find_if(d->record.devices.begin(), d->record.devices.end(),
+                           [&](const DeviceEntry& e) { return e.key() == key; });
+    it->state = 4;
+    it->backend = std::move(host);
+    it->guest_name = *attached;
+    add_to_spec(d->spec);
     d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
     d->record.devices_changed = true;
     persist(*d);
-    m_log.write("Domain " + id + ": vif " + std::to_string(nic->devid) + " attached as " + *attached +
-                " on " + entry->backend);
-    co_return device_info(*d, *entry);
+    m_log.write("Domain " + id + ": " + what + " attached as " + *attached + " (" + it->backend + ")");
+    co_return device_info(*d, *it);
 }
 
 asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::DeviceDetachRequest& request)

@@ -21,6 +21,7 @@
 #include "uxl/domain_spec.h"
 #include "uxl/protocol.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,6 +114,10 @@ private:
                                                              std::vector<std::string> words);
     asio::awaitable<Result<protocol::DeviceInfo>> attach_nic(std::shared_ptr<Domain> d,
                                                             std::vector<std::string> words);
+    asio::awaitable<Result<protocol::DeviceInfo>> finish_attach(std::shared_ptr<Domain> d, std::string key,
+                                                               std::string what, std::string host,
+                                                               std::function<void(DomainSpec&)> add_to_spec,
+                                                               Result<std::string> attached);
     protocol::DeviceInfo device_info(const Domain& d, const DeviceEntry& entry) const;
 
     asio::any_io_executor m_executor;
