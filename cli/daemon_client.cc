@@ -29,25 +29,14 @@ std::string unreachable(std::string_view program, const std::string& path, int e
            "); start it with \"uxld\"" + (root ? " or \"systemctl start uxld\"" : "");
 }
 
-bool write_all(int fd, std::string_view data)
+// Writes all of `data`: to the daemon's socket with send(MSG_NOSIGNAL), so that a daemon
+// gone away is an error and not SIGPIPE; to anything else (the terminal, a pipe) with
+// write(2).
+bool write_fully(int fd, std::string_view data, bool to_socket)
 {
     while (!data.empty()) {
-        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-// write(2) for a descriptor that may not be a socket (the terminal, a pipe).
-bool write_fd(int fd, std::string_view data)
-{
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
+        ssize_t n = to_socket ? ::send(fd, data.data(), data.size(), MSG_NOSIGNAL)
+                              : ::write(fd, data.data(), data.size());
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -185,7 +174,7 @@ Result<protocol::Reply> DaemonClient::call(const protocol::Request& request,
                                            std::optional<std::chrono::milliseconds> timeout)
 {
     const std::uint64_t id = m_next_id++;
-    if (!write_all(m_fd, protocol::encode_request(id, request)))
+    if (!write_fully(m_fd, protocol::encode_request(id, request), true))
         return fail(Errc::io, errno_text(errno));
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (timeout)
@@ -297,7 +286,7 @@ std::optional<DomainRef> find_domain(const GlobalOptions& globals, DaemonClient&
 int relay_console(int socket_fd, std::string_view initial, int in_fd, int out_fd,
                   const RelayOptions& options)
 {
-    if (!write_fd(out_fd, initial))
+    if (!write_fully(out_fd, initial, false))
         return 1;
     bool input_open = in_fd >= 0;
     char buffer[16384];
@@ -318,7 +307,7 @@ int relay_console(int socket_fd, std::string_view initial, int in_fd, int out_fd
                 continue;
             if (n <= 0)
                 return 0;  // the daemon ended the stream: the domain went away
-            if (!write_fd(out_fd, std::string_view(buffer, static_cast<std::size_t>(n))))
+            if (!write_fully(out_fd, std::string_view(buffer, static_cast<std::size_t>(n)), false))
                 return 1;
         }
         if (input_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -338,7 +327,7 @@ int relay_console(int socket_fd, std::string_view initial, int in_fd, int out_fd
                     detach = true;
                 }
             }
-            if (!data.empty() && !write_all(socket_fd, data)) {
+            if (!data.empty() && !write_fully(socket_fd, data, true)) {
                 if (errno == EPIPE || errno == ECONNRESET)
                     return 0;
                 std::fprintf(stderr, "console: %s\n", errno_text(errno).c_str());
