@@ -1097,25 +1097,35 @@ asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, ch
     co_return Result<void>{};
 }
 
-// Brings the guest's memory to its target, when it can take commands and is not there yet.
-asio::awaitable<void> DomainManager::apply_memory_target(std::shared_ptr<Domain> d)
+// Balloons the guest from what it has to its target, now; nothing to do when it is there.
+asio::awaitable<Result<void>> DomainManager::balloon_to_target(std::shared_ptr<Domain> d)
 {
     const std::uint64_t current = d->record.memory_kb;
     const std::uint64_t target = d->record.memory_target_kb;
-    if (d->gone || !d->controller || !d->booted || current == 0 || target == 0 || current == target)
-        co_return;
+    if (current == 0 || target == 0 || current == target)
+        co_return Result<void>{};
     auto r = co_await d->controller->set_memory(current, target);
-    if (d->gone)
-        co_return;
-    if (!r) {
-        m_log.write("Domain " + std::to_string(d->record.domid) + ": cannot balloon to " +
-                    std::to_string(target / 1024) + " MiB: " + r.error().message);
-        co_return;
+    if (!r)
+        co_return r;
+    if (!d->gone) {
+        d->record.memory_kb = target;
+        persist(*d);
     }
-    d->record.memory_kb = target;
-    persist(*d);
     m_log.write("Domain " + std::to_string(d->record.domid) + ": memory " + std::to_string(current / 1024) +
                 " -> " + std::to_string(target / 1024) + " MiB");
+    co_return Result<void>{};
+}
+
+// The same when the guest has just become able to take commands (boot, reboot in place,
+// re-adoption): a failure is logged, there is nobody to tell.
+asio::awaitable<void> DomainManager::apply_memory_target(std::shared_ptr<Domain> d)
+{
+    if (d->gone || !d->controller || !d->booted)
+        co_return;
+    auto r = co_await balloon_to_target(d);
+    if (!r)
+        m_log.write("Domain " + std::to_string(d->record.domid) + ": cannot balloon to " +
+                    std::to_string(d->record.memory_target_kb / 1024) + " MiB: " + r.error().message);
 }
 
 asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domain, std::int64_t target_kb)
@@ -1146,17 +1156,7 @@ asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domai
     persist(*dom);
     if (!dom->booted)
         co_return Result<void>{};  // applied once the guest can take commands
-    const std::uint64_t current = dom->record.memory_kb;
-    auto r = co_await dom->controller->set_memory(current, dom->record.memory_target_kb);
-    if (!r)
-        co_return std::unexpected(r.error());
-    if (!dom->gone) {
-        dom->record.memory_kb = static_cast<std::uint64_t>(target_kb);
-        persist(*dom);
-    }
-    m_log.write("Domain " + id + ": memory " + std::to_string(current / 1024) + " -> " +
-                std::to_string(target_kb / 1024) + " MiB (mem-set)");
-    co_return Result<void>{};
+    co_return co_await balloon_to_target(dom);
 }
 
 Result<void> DomainManager::rename(const std::string& domain, const std::string& new_name)

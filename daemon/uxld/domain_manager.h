@@ -95,6 +95,7 @@ private:
     asio::awaitable<void> restart(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
+    asio::awaitable<Result<void>> balloon_to_target(std::shared_ptr<Domain> d);
     asio::awaitable<void> apply_memory_target(std::shared_ptr<Domain> d);
     void persist(Domain& d);
     void load_global_config();
