@@ -47,7 +47,6 @@ constexpr std::size_t max_line_bytes = 4096;
 constexpr std::size_t max_client_queue_bytes = 1 << 20;  // a console client this far behind is dropped
 constexpr std::size_t max_guest_input_bytes = 64 << 10;  // input beyond this waits in the client's socket
 constexpr std::size_t max_clients = 64;
-constexpr std::size_t max_ring_bytes = 64 << 20;
 constexpr int idle_poll_ms = 1000;
 
 using Status = std::expected<void, std::string>;
@@ -603,40 +602,6 @@ void Monitor::remove_files() {
 
 }  // namespace
 
-std::expected<Plan, std::string> parse_plan(std::string_view json_text) {
-    auto j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) return std::unexpected("not a JSON object");
-    auto strings = [&](const char* key, std::vector<std::string>& out) -> Status {
-        if (!j.contains(key)) return {};
-        if (!j[key].is_array()) return std::unexpected(std::string(key) + " must be an array of strings");
-        for (auto& v : j[key]) {
-            if (!v.is_string()) return std::unexpected(std::string(key) + " must be an array of strings");
-            out.push_back(v.get<std::string>());
-            if (out.back().find('\0') != std::string::npos)
-                return std::unexpected(std::string(key) + " holds a NUL byte");
-        }
-        return {};
-    };
-    Plan plan;
-    if (auto s = strings("argv", plan.argv); !s) return std::unexpected(s.error());
-    if (auto s = strings("env", plan.env); !s) return std::unexpected(s.error());
-    if (plan.argv.empty() || plan.argv[0].empty()) return std::unexpected("argv must name a program");
-    if (j.contains("disable_aslr")) {
-        if (!j["disable_aslr"].is_boolean()) return std::unexpected("disable_aslr must be true or false");
-        plan.disable_aslr = j["disable_aslr"].get<bool>();
-    }
-    for (auto [key, field] : {std::pair{"working_dir", &plan.working_dir}, std::pair{"console_log", &plan.console_log}}) {
-        if (!j.contains(key)) continue;
-        if (!j[key].is_string()) return std::unexpected(std::string(key) + " must be a string");
-        *field = j[key].get<std::string>();
-    }
-    if (j.contains("ring_bytes")) {
-        if (!j["ring_bytes"].is_number_unsigned() || j["ring_bytes"].get<std::uint64_t>() > max_ring_bytes)
-            return std::unexpected("ring_bytes must be a number from 0 to " + std::to_string(max_ring_bytes));
-        plan.ring_bytes = j["ring_bytes"].get<std::size_t>();
-    }
-    return plan;
-}
 
 void RingBuffer::append(std::string_view bytes) {
     const std::size_t cap = m_data.size();

@@ -4,6 +4,8 @@
 // single-threaded around poll(2), because it is the one process that must never fail.
 #pragma once
 
+#include "uxl/monitor_plan.h"
+
 #include <cstddef>
 #include <expected>
 #include <filesystem>
@@ -13,18 +15,14 @@
 
 namespace uxl::monitor {
 
-// What the caller asks the monitor to run, read from DIR/plan.json.
-struct Plan {
-    std::vector<std::string> argv;    // argv[0] is the program executed (no PATH search, no shell)
-    std::vector<std::string> env;     // "K=V" entries; the guest gets exactly these
-    bool disable_aslr = false;        // personality(ADDR_NO_RANDOMIZE) in the guest
-    std::string working_dir = "/";
-    std::string console_log;          // every console byte is appended here
-    std::size_t ring_bytes = 65536;   // console replay kept in memory
-};
+// What the caller asks the monitor to run, read from DIR/plan.json (uxl/monitor_plan.h).
+using Plan = MonitorPlan;
 
 // Parses plan.json text. May be called at any time; never throws.
-std::expected<Plan, std::string> parse_plan(std::string_view json_text);
+inline std::expected<Plan, std::string> parse_plan(std::string_view json_text)
+{
+    return parse_monitor_plan(json_text);
+}
 
 // A fixed-capacity byte ring keeping the most recent output.
 class RingBuffer {

@@ -1,5 +1,7 @@
 #include "control_server.h"
 
+#include "guarded.h"
+
 #include <array>
 
 #include <fcntl.h>
@@ -93,7 +95,7 @@ Result<void> ControlServer::listen(const std::string& path)
     } else {
         ::chmod(path.c_str(), 0600);
     }
-    asio::co_spawn(m_executor, accept_loop(), asio::detached);
+    spawn_guarded(m_executor, m_log, "the control socket", accept_loop());
     return {};
 }
 
@@ -150,7 +152,7 @@ asio::awaitable<void> ControlServer::accept_loop()
             asio::write(socket, asio::buffer(line), ignored);
             continue;
         }
-        asio::co_spawn(m_executor, session(std::move(socket)), asio::detached);
+        spawn_guarded(m_executor, m_log, "a control session", session(std::move(socket)));
     }
 }
 
@@ -225,11 +227,14 @@ asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
         if (!decoded) {
             reply = error_reply(protocol::peek_request_id(line), decoded.error());
         } else {
+            const std::uint64_t id = decoded->id;
             try {
                 reply = co_await handle(std::move(*decoded), socket, console);
             } catch (const std::exception& e) {
-                // The one boundary where third-party exceptions are caught (STYLE.md).
-                reply = error_reply(0, Error{Errc::internal, std::string("internal error: ") + e.what(), {}});
+                // The request boundary, where third-party exceptions and bugs end (STYLE.md):
+                // this request fails, uxld and its other clients carry on.
+                m_log.write(std::string("internal error in a request: ") + e.what());
+                reply = error_reply(id, Error{Errc::internal, std::string("internal error: ") + e.what(), {}});
             }
         }
         if (console)

@@ -1,19 +1,26 @@
-// DomainManager: the state of every domain, owned by the event loop thread alone.
+// DomainManager: the table of every domain, and their life, owned by the event loop
+// thread alone (no locks: only the loop touches it).
 //
-// Create is a list of named steps, each pushing its undo on a list; a failure at any step
-// runs the undo list in reverse, so nothing is left behind (ARCHITECTURE.md, "create"):
-//   1. reserve the name and a domid;  2. pick the backend and validate the spec;
-//   3. make the per-domain directory; 4. plan the launch (pure);
-//   5. bind the controller's notify socket (UML notifies at boot, so before the start);
-//   6. start the monitor, which starts the guest;  7. persist the state file.
-// Each domain then has one watcher coroutine waiting on its monitor for the guest's exit,
-// and the controller reports reboots and panics; both map to the on_* actions.
+// 1. create is a table of contents (domain_manager.cc): reserve the name and domid (the
+//    domain is in the table, `starting`, from the first step, so a second create of the
+//    name fails at once), pick the backend, make its directory, set up devices, plan,
+//    listen with the controller, start the monitor, persist. Each step pushes its undo on
+//    one UndoList; a failure runs it in reverse and drops the reservation.
+// 2. life: the controller's events (GuestEvent) and the monitor's report of the guest's
+//    exit go through one pure policy (lifecycle_policy.h) to one of destroy, restart,
+//    rename-restart, preserve, soft reset; carried out here.
+// 3. requests (domain_requests.cc), hot-plug and device lists (hotplug.cc), re-adoption
+//    at start (adoption.cc); devices' host side in DeviceSetup (device_setup.h), host
+//    facts in host_info.h.
 #pragma once
 
 #include "daemon_log.h"
-#include "hook_runner.h"
+#include "device_setup.h"
+#include "domain.h"
+#include "lifecycle_policy.h"
 #include "paths.h"
 #include "state_store.h"
+#include "undo_list.h"
 
 #include "uxl/asio.h"
 #include "uxl/backend.h"
@@ -24,27 +31,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace uxl::daemon {
-
-enum class DomainState { running, paused, shutdown, dying };
-
-struct Domain {
-    DomainRecord record;
-    DomainSpec spec;
-    DomainState state = DomainState::running;
-    protocol::ShutdownReason reason = protocol::ShutdownReason::none;
-    std::unique_ptr<Backend> backend;
-    std::unique_ptr<Controller> controller;
-    pid_t guest_pid = 0;
-    bool destroy_requested = false;
-    bool restart_requested = false;  // with destroy_requested: start it anew once it is dead
-    bool booted = false;            // the guest announced its control channel at least once
-    bool pause_when_ready = false;  // `create -p`: pause as soon as the guest can be paused
-    bool gone = false;  // removed from the manager; waiters wake up and see it
-    std::vector<std::shared_ptr<asio::steady_timer>> waiters;
-};
 
 class DomainManager {
 public:
@@ -54,6 +44,7 @@ public:
     // Re-adopts the domains of the state files (at start, before serving clients).
     asio::awaitable<void> adopt_existing();
 
+    // Requests, each called from a control session on the loop thread.
     asio::awaitable<Result<int>> create(const protocol::CreateRequest& request);
     asio::awaitable<Result<void>> shutdown(const std::string& domain, bool reboot);
     asio::awaitable<Result<void>> destroy(const std::string& domain);
@@ -80,36 +71,55 @@ public:
     std::vector<int> guest_domids() const;
 
 private:
+    // ---- The table (domain_manager.cc)
     std::shared_ptr<Domain> find(const std::string& qualifier) const;
+    std::shared_ptr<Domain> find_by_name(const std::string& name) const;
     Result<std::shared_ptr<Domain>> find_or_fail(const std::string& qualifier) const;
+    // Step 1 of create: a new domain in the table, `starting`, with its name and a domid
+    // (a new one, or `domid` for a soft reset). Synchronous, so no other request can take
+    // the name in between. `replacing`: a restart's predecessor, which hands its name over.
+    Result<std::shared_ptr<Domain>> reserve(DomainSpec spec, std::string config_json, std::string config_path,
+                                            std::optional<int> domid = std::nullopt,
+                                            const std::shared_ptr<Domain>& replacing = nullptr);
+    void drop(Domain& d);
     protocol::DomainInfo info_of(const Domain& d, bool with_config, bool with_vcpus = false) const;
+    void persist(Domain& d);
+    void log_domain(const Domain& d, const std::string& text);
 
-    asio::awaitable<Result<std::shared_ptr<Domain>>> start(DomainSpec spec, std::string config_json,
-                                                          std::string config_path, bool paused);
-    void attach_controller(const std::shared_ptr<Domain>& d, bool adopting);
+    // ---- Create's steps (domain_manager.cc)
+    asio::awaitable<Result<void>> launch(std::shared_ptr<Domain> d, AfterBoot after);
+    asio::awaitable<Result<void>> run_create_steps(std::shared_ptr<Domain> d, AfterBoot after, UndoList& undo);
+    Result<void> pick_backend(Domain& d);
+    Result<void> make_domain_dir(Domain& d, UndoList& undo);
+    asio::awaitable<Result<DomainSpec>> set_up_devices(std::shared_ptr<Domain> d, UndoList& undo);
+    Result<LaunchPlan> plan_launch(Domain& d, const DomainSpec& launch);
+    Result<void> connect_controller(const std::shared_ptr<Domain>& d, ControllerSetup::Start start);
+    asio::awaitable<Result<void>> start_monitor(std::shared_ptr<Domain> d, const LaunchPlan& plan, UndoList& undo);
+
+    // ---- Life (domain_manager.cc)
+    void on_controller_event(const std::shared_ptr<Domain>& d, ControllerEvent event);
     void watch(std::shared_ptr<Domain> d);
-    asio::awaitable<void> on_guest_exit(std::shared_ptr<Domain> d, int exit_code, bool killed);
-    asio::awaitable<void> on_reboot(std::shared_ptr<Domain> d);
-    asio::awaitable<void> apply_action(std::shared_ptr<Domain> d, ShutdownAction action,
-                                       protocol::ShutdownReason reason);
-    asio::awaitable<void> restart(std::shared_ptr<Domain> d);
+    asio::awaitable<void> on_guest_exit(std::shared_ptr<Domain> d, GuestExit exit);
+    asio::awaitable<void> on_rebooted_in_place(std::shared_ptr<Domain> d);
+    asio::awaitable<void> carry_out(std::shared_ptr<Domain> d, ShutdownReason reason, LifecycleDecision decision);
+    asio::awaitable<void> restart(std::shared_ptr<Domain> d, LifecycleStep step);
+    asio::awaitable<void> rename_restart(std::shared_ptr<Domain> d, ShutdownReason reason);
+    void preserve(Domain& d, ShutdownReason reason);
+    asio::awaitable<void> stop_guest(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
     asio::awaitable<Result<void>> balloon_to_target(std::shared_ptr<Domain> d);
     asio::awaitable<void> apply_memory_target(std::shared_ptr<Domain> d);
-    void persist(Domain& d);
-    void load_global_config();
-    std::string resolve_script(const std::string& script) const;
-    asio::awaitable<Result<void>> set_up_devices(Domain& d, DomainSpec& launch);
-    asio::awaitable<Result<HookOutcome>> run_paired_hook(DomainRecord& record, std::string key,
-                                                         std::string script, std::string setup,
-                                                         std::string teardown, std::vector<std::string> args,
-                                                         std::vector<std::string> env);
-    asio::awaitable<Result<void>> set_up_nic(DomainRecord& record, VifSpec& nic);
-    asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);
-    asio::awaitable<void> run_teardown_step(const DomainRecord& record, TeardownStep step);
-    asio::awaitable<void> tear_down_devices(DomainRecord& record);
-    asio::awaitable<void> tear_down_device(DomainRecord& record, const std::string& key);
+
+    // ---- Request preambles (domain_requests.cc)
+    // The domain for a request that needs `capability` of its backend and a controller
+    // (refused as "The <backend> backend cannot <cannot>."), and a guest that has been
+    // created (not `starting`).
+    Result<std::shared_ptr<Domain>> find_for(const std::string& qualifier, bool Capabilities::*capability,
+                                             std::string_view cannot) const;
+    Result<void> require_live(const Domain& d) const;
+
+    // ---- Hot-plug (hotplug.cc)
     Result<void> check_hotplug(const Domain& d, protocol::DeviceKind kind) const;
     asio::awaitable<Result<protocol::DeviceInfo>> attach_disk(std::shared_ptr<Domain> d,
                                                              std::vector<std::string> words);
@@ -121,15 +131,16 @@ private:
                                                                Result<std::string> attached);
     protocol::DeviceInfo device_info(const Domain& d, const DeviceEntry& entry) const;
 
+    // ---- Re-adoption (adoption.cc)
+    asio::awaitable<void> adopt(DomainRecord record);
+    asio::awaitable<void> forget_stale(const DomainRecord& record, const std::string& why);
+
     asio::any_io_executor m_executor;
     asio::thread_pool& m_pool;
     DaemonPaths m_paths;
     DaemonLog& m_log;
     StateStore m_store;
-    // From uxl.conf (xl.conf keys): vif.default.script, vif.default.bridge, hotplug.timeout.
-    std::string m_vif_script = "vif-bridge";
-    std::string m_vif_bridge = "xenbr0";
-    std::chrono::seconds m_hotplug_timeout{40};
+    DeviceSetup m_devices;
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 

@@ -8,6 +8,7 @@
 #include "control_server.h"
 #include "daemon_log.h"
 #include "domain_manager.h"
+#include "guarded.h"
 #include "paths.h"
 
 #include "uxl/asio.h"
@@ -91,12 +92,6 @@ bool daemonize(std::string& error)
     return true;
 }
 
-void raise_dgram_queue()
-{
-    // UML's mconsole replies arrive as many datagrams into a socket queue of 10 by default;
-    // a longer queue keeps long replies whole (reference/backends.md §1, pitfall 1).
-    std::ofstream("/proc/sys/net/unix/max_dgram_qlen") << "256\n";
-}
 
 }  // namespace
 
@@ -127,8 +122,6 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "uxld: %s\n", error.c_str());
         return 1;
     }
-    if (::geteuid() == 0)
-        raise_dgram_queue();
 
     DaemonLog log(paths.log_file());
     log.set_echo(options.foreground);
@@ -172,8 +165,8 @@ int main(int argc, char** argv)
         io.stop();
     });
 
-    asio::co_spawn(
-        io,
+    spawn_guarded(
+        io.get_executor(), log, "start-up",
         [&]() -> asio::awaitable<void> {
             co_await manager.adopt_existing();
             if (auto listening = server.listen(paths.socket); !listening) {
@@ -184,10 +177,18 @@ int main(int argc, char** argv)
             }
             log.write("uxld ready");
             notify_ready();
-        },
-        asio::detached);
+        });
 
-    io.run();
+    // The last boundary: every coroutine is spawned guarded (guarded.h), but should an
+    // exception still reach the loop, it is logged and the loop goes on serving.
+    for (;;) {
+        try {
+            io.run();
+            break;
+        } catch (const std::exception& e) {
+            log.write(std::string("internal error escaped to the event loop: ") + e.what() + " (uxld carries on)");
+        }
+    }
     pool.stop();
     pool.join();
     if (!options.pidfile.empty())

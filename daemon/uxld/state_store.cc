@@ -25,8 +25,8 @@ Json to_json(const DomainRecord& r)
                              {"args", t.args}, {"env", t.env}});
     Json devices = Json::array();
     for (const auto& d : r.devices)
-        devices.push_back(Json{{"kind", d.kind}, {"devid", d.devid}, {"slot", d.slot},
-                               {"backend", d.backend}, {"state", d.state},
+        devices.push_back(Json{{"kind", to_string(d.kind)}, {"devid", d.devid}, {"slot", d.slot},
+                               {"backend", d.backend}, {"state", static_cast<int>(d.state)},
                                {"guest_name", d.guest_name}});
     return Json{{"teardown", steps},            {"devices", devices},
                 {"reserved_disk_slots", r.reserved_disk_slots},
@@ -37,7 +37,6 @@ Json to_json(const DomainRecord& r)
                 {"name", r.name},               {"config", r.config_json},
                 {"config_path", r.config_path}, {"dir", r.dir},
                 {"control_endpoint", r.control_endpoint},
-                {"notify_socket", r.notify_socket},
                 {"started_at", r.started_at},   {"paused", r.paused},
                 {"shut_down", r.shut_down},     {"reason", r.reason}};
 }
@@ -52,7 +51,6 @@ DomainRecord from_json(const Json& j)
     r.config_path = j.value("config_path", "");
     r.dir = j.at("dir").get<std::string>();
     r.control_endpoint = j.value("control_endpoint", "");
-    r.notify_socket = j.value("notify_socket", "");
     r.started_at = j.value("started_at", 0.0);
     r.paused = j.value("paused", false);
     r.shut_down = j.value("shut_down", false);
@@ -71,11 +69,17 @@ DomainRecord from_json(const Json& j)
     if (auto it = j.find("devices"); it != j.end() && it->is_array()) {
         for (const auto& d : *it) {
             DeviceEntry entry;
-            entry.kind = d.value("kind", "");
+            auto kind = parse_device_class(d.value("kind", ""));
+            if (!kind)
+                continue;  // not a device this uxld knows
+            entry.kind = *kind;
             entry.devid = d.value("devid", 0);
             entry.slot = d.value("slot", 0);
             entry.backend = d.value("backend", "");
-            entry.state = d.value("state", 4);
+            const int state = d.value("state", 4);
+            entry.state = state == 1   ? DeviceState::attaching
+                          : state == 5 ? DeviceState::detaching
+                                       : DeviceState::connected;
             entry.guest_name = d.value("guest_name", "");
             r.devices.push_back(std::move(entry));
         }
@@ -97,6 +101,20 @@ std::string read_text(const std::string& path)
 }
 
 }  // namespace
+
+std::string_view to_string(DeviceClass kind)
+{
+    return kind == DeviceClass::vif ? "vif" : "vbd";
+}
+
+std::optional<DeviceClass> parse_device_class(std::string_view text)
+{
+    if (text == "vbd")
+        return DeviceClass::vbd;
+    if (text == "vif")
+        return DeviceClass::vif;
+    return std::nullopt;
+}
 
 std::string StateStore::path_for(int instance) const
 {

@@ -3,6 +3,9 @@
 // or the new file, never half of one. Read back at start to re-adopt running domains.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "uxl/result.h"
 
 #include <cstdint>
@@ -22,17 +25,30 @@ struct TeardownStep {
     std::vector<std::string> env;
 };
 
+// The kind of a guest device, by xenstore's names (as in TeardownStep::device: "vif/1").
+enum class DeviceClass { vbd, vif };
+std::string_view to_string(DeviceClass kind);
+std::optional<DeviceClass> parse_device_class(std::string_view text);
+
+// Where a device is in its life, by libxl's XenbusState numbers (kept in the state file and
+// shown by block-list / network-list).
+enum class DeviceState {
+    attaching = 1,  // XenbusStateInitialising: being set up (undone if uxld restarts now)
+    connected = 4,  // XenbusStateConnected
+    detaching = 5,  // XenbusStateClosing: the guest is being asked to let go
+};
+
 // A virtual device of the running guest: where the backend put it and what serves it on
 // the host. Kept so that devices can be listed, detached and hot-plugged into free slots.
 struct DeviceEntry {
-    std::string kind;        // "vbd" or "vif" (xenstore's names, as in TeardownStep::device)
+    DeviceClass kind = DeviceClass::vbd;
     int devid = 0;           // vbd: the vdev's number; vif: the devid
-    int slot = 0;            // the backend's index: UML's ubd<slot>, eth<slot>
+    int slot = 0;            // the backend's index (PlannedDevice::slot)
     std::string backend;     // vbd: the path the backend opened; vif: the tap
-    int state = 4;           // XenbusState: 1 while attaching, 4 connected, 5 while detaching
+    DeviceState state = DeviceState::connected;
     std::string guest_name;  // what the guest calls it: ubdb, eth1
 
-    std::string key() const { return kind + "/" + std::to_string(devid); }
+    std::string key() const { return std::string(to_string(kind)) + "/" + std::to_string(devid); }
 };
 
 struct DomainRecord {
@@ -41,9 +57,8 @@ struct DomainRecord {
     std::string name;
     std::string config_json;   // libxl_domain_config, as received
     std::string config_path;
-    std::string dir;           // the per-domain directory (monitor socket, uml_dir, notify)
-    std::string control_endpoint;  // UML's mconsole socket
-    std::string notify_socket;
+    std::string dir;           // the per-domain directory: the monitor's and the backend's files
+    std::string control_endpoint;  // LaunchPlan::control_endpoint, for the controller
     double started_at = 0;
     bool paused = false;
     bool shut_down = false;    // preserved after shutdown

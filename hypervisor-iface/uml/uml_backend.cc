@@ -11,6 +11,8 @@
 // line, which is split at blanks; that is why paths with blanks are refused.
 #include "uml/uml_backend.h"
 
+#include <unistd.h>
+
 #include "plan_util.h"
 
 #include "uxl/vdev.h"
@@ -249,17 +251,19 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
 {
     UXL_TRY(validate(spec));
     UXL_TRY(check_host_path(paths.run_dir, "run directory"));
-    UXL_TRY(check_host_path(paths.mem_dir, "memory-file directory"));
-    UXL_TRY(check_command_line_path(paths.uml_dir, "uml_dir"));
-    UXL_TRY(check_command_line_path(paths.notify_socket, "notify socket"));
+    UXL_TRY(check_host_path(paths.memory_dir, "memory-file directory"));
+    const std::string dir = uml_dir(paths.run_dir);
+    const std::string notify = notify_socket(paths.run_dir);
+    UXL_TRY(check_command_line_path(dir, "uml_dir"));
+    UXL_TRY(check_command_line_path(notify, "notify socket"));
 
     const std::string umid = make_umid(spec.name);
-    std::string mconsole = paths.uml_dir;
+    std::string mconsole = dir;
     if (!mconsole.ends_with('/'))
         mconsole += '/';
     mconsole += umid + "/mconsole";
     UXL_TRY(check_socket_path(mconsole, "mconsole socket"));
-    UXL_TRY(check_socket_path(paths.notify_socket, "notify socket"));
+    UXL_TRY(check_socket_path(notify, "notify socket"));
 
     const plan::MemorySizes memory = plan::memory_sizes(spec);
     LaunchPlan plan;
@@ -269,7 +273,7 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
     argv.push_back(spec.kernel.empty() ? std::string(default_kernel) : spec.kernel);
     argv.push_back(mem_argument(memory.boot_kb));
     argv.push_back("umid=" + umid);
-    argv.push_back("uml_dir=" + paths.uml_dir);
+    argv.push_back("uml_dir=" + dir);
     if (!spec.ramdisk.empty())
         argv.push_back("initrd=" + spec.ramdisk);
 
@@ -319,18 +323,41 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
     // would start an x-terminal-emulator), and the notify socket for boot/reboot/panic.
     argv.push_back("con0=fd:0,fd:1");
     argv.push_back("con=null");
-    argv.push_back("mconsole=notify:" + paths.notify_socket);
+    argv.push_back("mconsole=notify:" + notify);
 
-    plan.env.push_back("TMPDIR=" + paths.mem_dir);
+    plan.env.push_back("TMPDIR=" + paths.memory_dir);
     plan.disable_aslr = true;
     plan.working_dir = paths.run_dir;
-    plan.directories.push_back(paths.uml_dir);
+    plan.directories.push_back(dir);
     plan.console = ConsoleWiring::stdio_socketpair;
     plan.control_endpoint = std::move(mconsole);
     plan.boot_memory_kb = memory.boot_kb;
     if (memory.boot_kb > memory.target_kb)
         plan.balloon_target_kb = memory.target_kb;
     return plan;
+}
+
+Result<void> UmlBackend::check_host(const DomainSpec& spec) const
+{
+    if (!spec.kernel.empty())
+        return {};  // the daemon checks that the guest's own files are there
+    if (::access(std::string(default_kernel).c_str(), X_OK) != 0)
+        return fail(Errc::unsupported,
+                    "User-Mode Linux is not installed on this host (no " + std::string(default_kernel) +
+                        "); install Debian's user-mode-linux package, or set kernel to a UML kernel.",
+                    "backend");
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> UmlBackend::host_facts() const
+{
+    const bool installed = ::access(std::string(default_kernel).c_str(), X_OK) == 0;
+    return {{"uml_kernel", installed ? std::string(default_kernel) : "(not installed)"}};
+}
+
+ShutdownReason UmlBackend::exit_reason(const GuestExit& exit) const
+{
+    return exit.exit_code == 0 && !exit.signal ? ShutdownReason::poweroff : ShutdownReason::crash;
 }
 
 }  // namespace uxl

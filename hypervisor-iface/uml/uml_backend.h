@@ -26,12 +26,23 @@ public:
     // The guest's name for ubd slot N: ubda, ubdb, ... (the driver's own naming).
     static std::string ubd_name(int slot) { return "ubd" + std::string(1, static_cast<char>('a' + slot)); }
 
+    // Where a domain's files go inside its run directory: UML's uml_dir (it makes
+    // <uml_dir>/<umid>/{mconsole,pid}) and the DGRAM socket for `mconsole=notify:`.
+    static std::string uml_dir(std::string_view run_dir) { return std::string(run_dir) + "/uml"; }
+    static std::string notify_socket(std::string_view run_dir) { return std::string(run_dir) + "/notify"; }
+
     BackendKind kind() const override { return BackendKind::uml; }
     std::string_view name() const override { return "uml"; }
     Capabilities capabilities() const override;
     Result<void> validate(const DomainSpec& spec) const override;
     Result<LaunchPlan> plan_launch(const DomainSpec& spec, const DomainPaths& paths,
                                    int domid) const override;
+    Result<void> check_host(const DomainSpec& spec) const override;
+    std::vector<std::pair<std::string, std::string>> host_facts() const override;
+    // uml_controller.cc: the mconsole controller.
+    Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const override;
+    // UML exits 0 on a halt or poweroff; a panic ends in SIGABRT (134), a kill in 137.
+    ShutdownReason exit_reason(const GuestExit& exit) const override;
 };
 
 }  // namespace uxl

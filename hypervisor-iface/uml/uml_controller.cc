@@ -9,6 +9,8 @@
 #include <cctype>
 #include <optional>
 
+#include <unistd.h>
+
 namespace uxl {
 
 namespace {
@@ -23,10 +25,10 @@ struct State : std::enable_shared_from_this<State> {
     bool announced = false;  // the guest has told us its socket (or we were given it)
     bool closed = false;
 
-    void emit(GuestEvent kind, std::string text)
+    void emit(GuestEvent kind, std::string text, ShutdownReason reason = ShutdownReason::none)
     {
         if (!closed && handler)
-            handler(ControllerEvent{kind, std::move(text)});
+            handler(ControllerEvent{kind, std::move(text), reason});
     }
 
     void on_notification(mconsole::Notification note)
@@ -38,21 +40,22 @@ struct State : std::enable_shared_from_this<State> {
                 announced = true;
                 emit(GuestEvent::control_ready, std::move(note.text));
             } else {
-                emit(GuestEvent::rebooted, std::move(note.text));
+                // UML re-execs itself in place on a reboot and announces its socket again.
+                emit(GuestEvent::rebooted_in_place, std::move(note.text));
             }
             break;
         case mconsole::NotifyType::panic:
             // A panicking guest never answers: fail the request in progress now (this is
-            // how `sysrq c` ends) rather than at its deadline.
+            // how `sysrq c` ends) rather than at its deadline. The kernel then exits.
             client->abort_current(Error{Errc::backend_failed,
                                         "The guest panicked: " + note.text, {}});
-            emit(GuestEvent::panicked, std::move(note.text));
+            emit(GuestEvent::shutdown_requested, std::move(note.text), ShutdownReason::crash);
             break;
         case mconsole::NotifyType::hang:
-            emit(GuestEvent::hung, std::move(note.text));
+            emit(GuestEvent::shutdown_requested, std::move(note.text), ShutdownReason::watchdog);
             break;
         case mconsole::NotifyType::user_notify:
-            emit(GuestEvent::user_notify, std::move(note.text));
+            emit(GuestEvent::message, std::move(note.text));
             break;
         }
     }
@@ -248,6 +251,17 @@ Result<std::unique_ptr<Controller>> make_uml_controller(asio::any_io_executor ex
         });
     }
     return std::unique_ptr<Controller>(std::make_unique<UmlController>(std::move(state)));
+}
+
+Result<std::unique_ptr<Controller>> UmlBackend::make_controller(const ControllerSetup& setup) const
+{
+    // A new guest announces its mconsole socket at boot; an adopted one is already up, so
+    // the controller is told where the socket is.
+    const std::string notify = notify_socket(setup.run_dir);
+    ::unlink(notify.c_str());
+    return make_uml_controller(setup.executor, notify,
+                               setup.start == ControllerSetup::Start::adopted ? setup.control_endpoint
+                                                                               : std::string());
 }
 
 }  // namespace uxl

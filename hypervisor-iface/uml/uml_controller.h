@@ -7,8 +7,11 @@
 //
 // Events: the first MCONSOLE_SOCKET notification says where the mconsole is and that the
 // guest is up (control_ready); UML re-execs in place on reboot and announces its socket
-// again, so each later one is `rebooted`. PANIC → panicked, USER_NOTIFY → user_notify,
-// HANG → hung. A clean halt sends nothing: the monitor sees the exit.
+// again, so each later one is rebooted_in_place. PANIC → shutdown_requested(crash),
+// HANG → shutdown_requested(watchdog), USER_NOTIFY → message. A clean halt sends nothing:
+// the monitor sees the exit, and UmlBackend::exit_reason reads it.
+//
+// The daemon makes it through UmlBackend::make_controller (the registry), never directly.
 #pragma once
 
 #include "uxl/controller.h"

@@ -241,4 +241,12 @@ Result<LaunchPlan> VkernelBackend::plan_launch(const DomainSpec& spec, const Dom
     return plan;
 }
 
+Result<void> VkernelBackend::check_host(const DomainSpec&) const
+{
+    return fail(Errc::unsupported,
+                "The vkernel backend runs DragonFly BSD virtual kernels, which need a DragonFly host; "
+                "on Linux uxl can only plan them (uxl create -n).",
+                "backend");
+}
+
 }  // namespace uxl

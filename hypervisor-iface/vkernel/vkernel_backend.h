@@ -33,6 +33,8 @@ public:
     Result<void> validate(const DomainSpec& spec) const override;
     Result<LaunchPlan> plan_launch(const DomainSpec& spec, const DomainPaths& paths,
                                    int domid) const override;
+    // Always refused: a vkernel needs a DragonFly host.
+    Result<void> check_host(const DomainSpec& spec) const override;
 };
 
 }  // namespace uxl

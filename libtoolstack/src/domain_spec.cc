@@ -74,6 +74,35 @@ std::optional<ShutdownAction> parse_shutdown_action(std::string_view text)
     return std::nullopt;
 }
 
+std::string_view to_string(ShutdownReason reason)
+{
+    switch (reason) {
+    case ShutdownReason::none: return "none";
+    case ShutdownReason::poweroff: return "poweroff";
+    case ShutdownReason::reboot: return "reboot";
+    case ShutdownReason::suspend: return "suspend";
+    case ShutdownReason::crash: return "crash";
+    case ShutdownReason::watchdog: return "watchdog";
+    case ShutdownReason::soft_reset: return "soft_reset";
+    }
+    return "none";
+}
+
+std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text)
+{
+    for (auto r : {ShutdownReason::none, ShutdownReason::poweroff, ShutdownReason::reboot,
+                   ShutdownReason::suspend, ShutdownReason::crash, ShutdownReason::watchdog,
+                   ShutdownReason::soft_reset})
+        if (to_string(r) == text)
+            return r;
+    return std::nullopt;
+}
+
+int shutdown_reason_code(ShutdownReason reason)
+{
+    return static_cast<int>(reason) - 1;
+}
+
 std::optional<BackendKind> parse_backend_kind(std::string_view text)
 {
     for (auto kind : {BackendKind::uml, BackendKind::qemu, BackendKind::vkernel})

@@ -144,30 +144,6 @@ std::string_view domain_op_name(DomainRequest::Op op)
 
 }  // namespace
 
-std::string_view to_string(ShutdownReason reason)
-{
-    switch (reason) {
-    case ShutdownReason::none: return "none";
-    case ShutdownReason::poweroff: return "poweroff";
-    case ShutdownReason::reboot: return "reboot";
-    case ShutdownReason::suspend: return "suspend";
-    case ShutdownReason::crash: return "crash";
-    case ShutdownReason::watchdog: return "watchdog";
-    case ShutdownReason::soft_reset: return "soft_reset";
-    }
-    return "none";
-}
-
-std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text)
-{
-    for (auto r : {ShutdownReason::none, ShutdownReason::poweroff, ShutdownReason::reboot,
-                   ShutdownReason::suspend, ShutdownReason::crash, ShutdownReason::watchdog,
-                   ShutdownReason::soft_reset})
-        if (to_string(r) == text)
-            return r;
-    return std::nullopt;
-}
-
 std::string_view to_string(DeviceKind kind)
 {
     switch (kind) {

@@ -3,13 +3,17 @@
 //
 // This header is the pure half: capabilities, backend-specific validation and launch
 // planning, which turn a DomainSpec into plain data (argv, environment, directories) and
-// touch nothing on the host. The async controllers (UML mconsole, QEMU QMP, signals) come
-// with the daemon. Creating a domain uses the pieces in this order (ARCHITECTURE.md):
+// touch nothing on the host, plus the factory of the async controller (UML mconsole, QEMU
+// QMP, signals). Creating a domain uses the pieces in this order (ARCHITECTURE.md):
 //
 //   1. make_backend(spec.backend)        the registry, the only place that knows them all;
 //   2. backend->capabilities()           checked by the daemon before any request;
 //   3. backend->validate(spec)           refuses what this backend cannot run, one sentence;
-//   4. backend->plan_launch(spec, paths, domid)   argv/env for the per-domain monitor.
+//   4. backend->check_host()            refuses what cannot run on this host;
+//   5. backend->plan_launch(spec, paths, domid)   argv/env for the per-domain monitor;
+//   6. backend->make_controller(setup)  the async control side (uxl/controller.h, Asio);
+//   7. backend->exit_reason(exit)       what a guest's exit means, when it said nothing.
+// Nothing here includes Asio: the controller is only declared.
 #pragma once
 
 #include "uxl/domain_spec.h"
@@ -17,6 +21,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,15 +48,19 @@ struct Capabilities {
     friend bool operator==(const Capabilities&, const Capabilities&) = default;
 };
 
-// Where a domain's per-domain files live on the host. The daemon chooses them at step 1 of
-// create (system or session mode) and creates run_dir before planning; a backend only puts
-// them into argv and environment. Keep them short: several end up in sockaddr_un (108 bytes).
+// Where a domain's files live on the host. The daemon chooses both before planning and
+// creates run_dir (mode 0700); everything inside it is the backend's business: UML puts its
+// uml_dir and notify socket there, QEMU its QMP and console sockets. Keep it short: several
+// paths inside end up in sockaddr_un (108 bytes).
 struct DomainPaths {
-    std::string run_dir;         // private per-domain directory (mode 0700); the working dir
-    std::string uml_dir;         // UML's uml_dir: it makes <uml_dir>/<umid>/{mconsole,pid}
-    std::string mem_dir;         // tmpfs that allows PROT_EXEC mmap: UML's memory file goes here
-    std::string notify_socket;   // a DGRAM socket the daemon binds: UML's mconsole=notify:
-    std::string control_socket;  // the monitor's socket to uxld (not used by the guest itself)
+    std::string run_dir;     // the domain's private directory, also the guest's working dir
+    std::string memory_dir;  // a tmpfs that allows PROT_EXEC mappings, for guest memory files
+};
+
+// How a guest process ended, as its parent (the per-domain monitor) saw it.
+struct GuestExit {
+    std::optional<int> exit_code;  // set when it exited
+    std::optional<int> signal;     // set when a signal killed it
 };
 
 // How the monitor wires the guest's console.
@@ -104,6 +114,9 @@ struct LaunchPlan {
     std::vector<int> reserved_disk_slots;
 };
 
+class Controller;
+struct ControllerSetup;  // uxl/controller.h: the daemon's event loop and the domain's files
+
 class Backend {
 public:
     virtual ~Backend();
@@ -126,11 +139,31 @@ public:
     // of the vifs (vif<domid>.<devid>), as xl does.
     virtual Result<LaunchPlan> plan_launch(const DomainSpec& spec, const DomainPaths& paths,
                                            int domid) const = 0;
+
+    // Whether this domain can run on this host: one sentence saying why not
+    // (Errc::unsupported) when it cannot, e.g. a vkernel on Linux or no UML kernel
+    // installed. Reads the host; cheap; checked at create, before anything is set up.
+    virtual Result<void> check_host(const DomainSpec& spec) const = 0;
+    // What `uxl info` shows about this backend on this host, as (key, value) lines.
+    virtual std::vector<std::pair<std::string, std::string>> host_facts() const { return {}; }
+
+    // The controller of one domain (uxl/controller.h), on the daemon's event loop; called
+    // on the loop thread just before the monitor starts the guest (so a backend that is
+    // notified at boot can listen first) or when a restarted daemon re-adopts a running
+    // guest. Errc::unsupported when the backend has none.
+    virtual Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const;
+
+    // Why the guest shut down, judged from its exit alone: used when the controller did not
+    // report a shutdown_requested event first (uxl/controller.h). UML: 0 is a poweroff, and
+    // anything else (a panic's SIGABRT, a kill) a crash.
+    virtual ShutdownReason exit_reason(const GuestExit& exit) const;
 };
 
 // The registry: the backend that runs domains of this kind, or Errc::unsupported when this
 // build has none for it. The only place that knows every backend. Thread-safe; each call
 // returns a new, independent object.
 Result<std::unique_ptr<Backend>> make_backend(BackendKind kind);
+// Every backend this build has, in the registry's order.
+std::vector<BackendKind> known_backends();
 
 }  // namespace uxl

@@ -3,37 +3,55 @@
 //
 // A controller lives on the daemon's one event loop: every member is called on the loop
 // thread, every operation is a coroutine with a timeout, and events are delivered on the
-// loop thread too. It reports what the guest says about itself (ready for commands,
-// rebooted, panicked, a user notification, hung); the child's exit status comes from the
-// per-domain monitor, not from here (UML sends nothing on a clean halt).
+// loop thread too. It reports what the guest says about itself (GuestEvent); the child's
+// exit status comes from the per-domain monitor, not from here (UML sends nothing on a
+// clean halt), and Backend::exit_reason says what an exit means when the guest said nothing.
 #pragma once
 
 #include "uxl/asio.h"
+#include "uxl/domain_spec.h"
 #include "uxl/result.h"
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uxl {
 
+// What a guest says about itself, in every backend's terms. Each backend maps its own
+// signals onto these (UML: the mconsole notifications; QEMU: QMP events); the daemon maps
+// them onto the domain's on_* actions (lifecycle_policy.h) and never asks which backend
+// spoke.
 enum class GuestEvent {
-    control_ready,  // commands can be sent from now on; text = the control endpoint
-    rebooted,       // the guest restarted in place and is ready again; text = the endpoint
-    panicked,       // text = the guest's panic message
-    user_notify,    // text = what the guest wrote (UML: to /proc/mconsole)
-    hung,           // a watchdog reported the guest hung; text = its message
+    // Commands can be sent from now on (the first time after a start or a re-adoption).
+    // text = the control endpoint.
+    control_ready,
+    // The guest is going down, and says why: it asked to power off, reboot or soft-reset,
+    // it crashed (panicked), or its watchdog fired. `reason` is set; text = the guest's own
+    // words, if any. The guest's exit follows, except after a watchdog (a hung guest does
+    // not exit by itself: the daemon stops it).
+    shutdown_requested,
+    // The backend restarted the guest in place (UML re-execs itself on a reboot) and it is
+    // ready for commands again. text = the control endpoint.
+    rebooted_in_place,
+    // The guest stopped or resumed running other than by the daemon's pause()/unpause().
+    paused,
+    resumed,
+    // Something the guest said that needs no action: logged. text = what it said.
+    message,
 };
 
 constexpr std::string_view to_string(GuestEvent kind)
 {
     switch (kind) {
     case GuestEvent::control_ready: return "control_ready";
-    case GuestEvent::rebooted: return "rebooted";
-    case GuestEvent::panicked: return "panicked";
-    case GuestEvent::user_notify: return "user_notify";
-    case GuestEvent::hung: return "hung";
+    case GuestEvent::shutdown_requested: return "shutdown_requested";
+    case GuestEvent::rebooted_in_place: return "rebooted_in_place";
+    case GuestEvent::paused: return "paused";
+    case GuestEvent::resumed: return "resumed";
+    case GuestEvent::message: return "message";
     }
     return "unknown";
 }
@@ -41,6 +59,19 @@ constexpr std::string_view to_string(GuestEvent kind)
 struct ControllerEvent {
     GuestEvent kind;
     std::string text;
+    ShutdownReason reason = ShutdownReason::none;  // shutdown_requested only
+};
+
+// What a backend's controller is made from (Backend::make_controller).
+struct ControllerSetup {
+    asio::any_io_executor executor;
+    // The domain's private directory (DomainPaths::run_dir) and the plan's control endpoint
+    // (LaunchPlan::control_endpoint), both as they were when the domain was planned.
+    std::string run_dir;
+    std::string control_endpoint;
+    // A new guest announces itself at boot; an adopted one (a restarted daemon) is already
+    // up, so the controller is ready at once and posts control_ready.
+    enum class Start { new_guest, adopted } start = Start::new_guest;
 };
 
 class Controller {
@@ -56,7 +87,8 @@ public:
     // A clean shutdown through the guest's init (UML: ctrl-alt-del). Returns once the guest
     // has accepted the request; the exit itself is seen by the monitor.
     virtual awaitable<Result<void>> shutdown() = 0;
-    // A host-initiated reboot; a `rebooted` event follows when the guest is back.
+    // A host-initiated reboot; a rebooted_in_place event follows when the guest is back
+    // (or a shutdown_requested(reboot) and an exit, for a backend that restarts by exiting).
     virtual awaitable<Result<void>> reboot() = 0;
     virtual awaitable<Result<void>> pause() = 0;
     virtual awaitable<Result<void>> unpause() = 0;
@@ -79,6 +111,10 @@ public:
     // A raw command in the backend's own control language; returns the reply text.
     // Backends without such a language return Errc::unsupported.
     virtual awaitable<Result<std::string>> command(std::string_view text) = 0;
+
+    // The host thread ids of the guest's vCPUs, in vCPU order, for `uxl vcpu-list`; empty
+    // when the guest process itself is its one vCPU (UML).
+    virtual std::vector<int> vcpu_threads() const { return {}; }
 
     // Sets the one event handler (replacing any earlier one). Call it right after making
     // the controller: events are never delivered before the call that makes the controller

@@ -34,6 +34,10 @@ enum class ShutdownAction {
     soft_reset,
 };
 
+// Why a domain shut down: libxl_shutdown_reason (its codes are the enumerator order minus
+// one, so poweroff is 0 and soft_reset 5); `none` while it has not.
+enum class ShutdownReason { none, poweroff, reboot, suspend, crash, watchdog, soft_reset };
+
 // Which kind of userland kernel or machine runs the domain.
 enum class BackendKind { uml, qemu, vkernel };
 
@@ -41,6 +45,10 @@ std::string_view to_string(DomainType type);
 std::string_view to_string(ShutdownAction action);  // xl spelling: "rename-restart", ...
 std::string_view to_string(BackendKind kind);
 std::optional<ShutdownAction> parse_shutdown_action(std::string_view text);
+std::string_view to_string(ShutdownReason reason);  // "poweroff", "soft_reset", ...
+std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
+// libxl's reason code, as xl logs it ("reason code 3"): poweroff 0 ... soft_reset 5; none -1.
+int shutdown_reason_code(ShutdownReason reason);
 std::optional<BackendKind> parse_backend_kind(std::string_view text);
 
 using Uuid = std::array<std::uint8_t, 16>;

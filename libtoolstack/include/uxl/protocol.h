@@ -11,6 +11,7 @@
 // (or the connection is dropped); the daemon carries on.
 #pragma once
 
+#include "uxl/domain_spec.h"
 #include "uxl/result.h"
 
 #include <cstdint>
@@ -25,10 +26,10 @@ namespace uxl::protocol {
 constexpr int k_version = 1;
 constexpr std::size_t k_max_line = 1 << 20;
 
-// xl's domain states (the letters of `xl list`).
-enum class ShutdownReason { none, poweroff, reboot, suspend, crash, watchdog, soft_reset };
-std::string_view to_string(ShutdownReason reason);
-std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
+// Why a domain shut down (declared with the domain spec, where the backends see it too).
+using ::uxl::ShutdownReason;
+using ::uxl::to_string;
+using ::uxl::parse_shutdown_reason;
 
 // One virtual CPU, as `xl vcpu-list` shows it.
 struct VcpuInfo {

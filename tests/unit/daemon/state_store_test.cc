@@ -33,8 +33,8 @@ TEST(StateStore, DeviceTableAndTaggedTeardownSurviveTheRoundTrip)
     r.name = "hp";
     r.config_json = "{}";
     r.dir = dir.path + "/7";
-    r.devices = {DeviceEntry{"vbd", 51712, 0, "/srv/a.img", 4, "ubda"},
-                 DeviceEntry{"vif", 1, 1, "vif9.1", 1, ""}};
+    r.devices = {DeviceEntry{DeviceClass::vbd, 51712, 0, "/srv/a.img", DeviceState::connected, "ubda"},
+                 DeviceEntry{DeviceClass::vif, 1, 1, "vif9.1", DeviceState::attaching, ""}};
     r.devices_changed = true;
     r.teardown = {TeardownStep{"vif/1", "vif9.1", {}, {}, {}},
                   TeardownStep{"vif/1", {}, "/etc/uxl/scripts/vif-bridge", {"down", "vif=vif9.1"}, {"devid=1"}}};
@@ -51,7 +51,7 @@ TEST(StateStore, DeviceTableAndTaggedTeardownSurviveTheRoundTrip)
     EXPECT_EQ(l.devices[0].guest_name, "ubda");
     EXPECT_EQ(l.devices[1].key(), "vif/1");
     EXPECT_EQ(l.devices[1].slot, 1);
-    EXPECT_EQ(l.devices[1].state, 1);
+    EXPECT_EQ(l.devices[1].state, DeviceState::attaching);
     EXPECT_TRUE(l.devices_changed);
     ASSERT_EQ(l.teardown.size(), 2u);
     EXPECT_EQ(l.teardown[0].device, "vif/1");

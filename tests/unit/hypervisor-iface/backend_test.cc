@@ -1,6 +1,7 @@
 // The backend registry, capabilities, validate() and the plan fields that the argv goldens
 // do not show (environment, ASLR, directories, control endpoint, ballooning).
 #include "uxl/backend.h"
+#include "uxl/controller.h"
 
 #include <gtest/gtest.h>
 
@@ -50,10 +51,7 @@ DomainPaths paths()
 {
     DomainPaths p;
     p.run_dir = "/run/uxl/7";
-    p.uml_dir = "/run/uxl/7/uml";
-    p.mem_dir = "/dev/shm/uxl";
-    p.notify_socket = "/run/uxl/7/notify";
-    p.control_socket = "/run/uxl/7/monitor";
+    p.memory_dir = "/dev/shm/uxl";
     return p;
 }
 
@@ -361,7 +359,7 @@ TEST(UmlPlan, UmidIsASafeDirectoryName)
 TEST(UmlPlan, RefusesAnMconsolePathLongerThanASocketAllows)
 {
     DomainPaths p = paths();
-    p.uml_dir = "/run/" + std::string(100, 'u');
+    p.run_dir = "/run/" + std::string(100, 'u');
     auto plan = backend(BackendKind::uml)->plan_launch(uml_spec(), p, 7);
     ASSERT_FALSE(plan.has_value());
     EXPECT_EQ(plan.error().context, "mconsole socket");
@@ -447,6 +445,51 @@ TEST(VkernelPlan, AlwaysGivesTheCpuCountBecauseTheDefaultIsTwo)
     ASSERT_NE(n, plan->argv.end());
     ASSERT_NE(n + 1, plan->argv.end());
     EXPECT_EQ(*(n + 1), "1");
+}
+
+
+// ---- What exits mean, and what runs here --------------------------------------------------
+
+TEST(UmlExitReason, ZeroIsAPoweroffAnythingElseACrash)
+{
+    auto uml = backend(BackendKind::uml);
+    EXPECT_EQ(uml->exit_reason(GuestExit{0, std::nullopt}), ShutdownReason::poweroff);
+    EXPECT_EQ(uml->exit_reason(GuestExit{134, std::nullopt}), ShutdownReason::crash);
+    EXPECT_EQ(uml->exit_reason(GuestExit{1, std::nullopt}), ShutdownReason::crash);
+    EXPECT_EQ(uml->exit_reason(GuestExit{std::nullopt, 9}), ShutdownReason::crash);
+}
+
+TEST(VkernelHost, IsRefusedOnLinuxInOneSentence)
+{
+    auto ok = backend(BackendKind::vkernel)->check_host(vkernel_spec());
+    ASSERT_FALSE(ok.has_value());
+    EXPECT_EQ(ok.error().code, Errc::unsupported);
+    EXPECT_NE(ok.error().message.find("DragonFly host"), std::string::npos);
+}
+
+TEST(UmlHost, AGuestWithItsOwnKernelNeedsNoInstalledUml)
+{
+    DomainSpec spec = uml_spec();
+    spec.kernel = "/srv/kernels/linux-uml";
+    EXPECT_TRUE(backend(BackendKind::uml)->check_host(spec).has_value());
+}
+
+TEST(Registry, KnowsEveryBackendItCanMake)
+{
+    for (BackendKind kind : known_backends()) {
+        auto made = make_backend(kind);
+        ASSERT_TRUE(made.has_value()) << to_string(kind);
+        EXPECT_EQ((*made)->kind(), kind);
+    }
+}
+
+TEST(VkernelController, IsRefusedInOneSentence)
+{
+    // A backend without a control channel says so rather than pretending.
+    ControllerSetup setup;
+    auto made = backend(BackendKind::vkernel)->make_controller(setup);
+    ASSERT_FALSE(made.has_value());
+    EXPECT_EQ(made.error().code, Errc::unsupported);
 }
 
 }  // namespace

@@ -28,10 +28,7 @@ DomainPaths fixed_paths()
 {
     DomainPaths paths;
     paths.run_dir = "/run/uxl/1";
-    paths.uml_dir = "/run/uxl/1/uml";
-    paths.mem_dir = "/run/uxl/mem";
-    paths.notify_socket = "/run/uxl/1/notify";
-    paths.control_socket = "/run/uxl/1/monitor";
+    paths.memory_dir = "/run/uxl/mem";
     return paths;
 }
 

@@ -263,8 +263,8 @@ TEST_F(UmlControllerTest, LaterSocketNotificationsAreReboots)
     guest.announce();
     ASSERT_TRUE(wait_events(3));
     EXPECT_EQ(events[0].kind, GuestEvent::control_ready);
-    EXPECT_EQ(events[1].kind, GuestEvent::rebooted);
-    EXPECT_EQ(events[2].kind, GuestEvent::rebooted);
+    EXPECT_EQ(events[1].kind, GuestEvent::rebooted_in_place);
+    EXPECT_EQ(events[2].kind, GuestEvent::rebooted_in_place);
 }
 
 TEST_F(UmlControllerTest, PanicUserNotifyAndHangAreEvents)
@@ -275,10 +275,12 @@ TEST_F(UmlControllerTest, PanicUserNotifyAndHangAreEvents)
     guest.notify(mc::NotifyType::hang, "");
     guest.notify(mc::NotifyType::panic, std::string("sysrq triggered crash\0", 22));
     ASSERT_TRUE(wait_events(3));
-    EXPECT_EQ(events[0].kind, GuestEvent::user_notify);
+    EXPECT_EQ(events[0].kind, GuestEvent::message);
     EXPECT_EQ(events[0].text, "guest-init-up");
-    EXPECT_EQ(events[1].kind, GuestEvent::hung);
-    EXPECT_EQ(events[2].kind, GuestEvent::panicked);
+    EXPECT_EQ(events[1].kind, GuestEvent::shutdown_requested);
+    EXPECT_EQ(events[1].reason, ShutdownReason::watchdog);
+    EXPECT_EQ(events[2].kind, GuestEvent::shutdown_requested);
+    EXPECT_EQ(events[2].reason, ShutdownReason::crash);
     EXPECT_EQ(events[2].text, "sysrq triggered crash");
 }
 
@@ -310,7 +312,7 @@ TEST_F(UmlControllerTest, AdoptedGuestIsReadyAtOnce)
     ASSERT_TRUE(reply.has_value()) << reply.error().message;
     guest.announce();  // the adopted guest reboots
     ASSERT_TRUE(wait_events(2));
-    EXPECT_EQ(events[1].kind, GuestEvent::rebooted);
+    EXPECT_EQ(events[1].kind, GuestEvent::rebooted_in_place);
 }
 
 TEST_F(UmlControllerTest, CloseStopsEventsAndOperations)

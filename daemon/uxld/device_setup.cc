@@ -1,0 +1,208 @@
+#include "device_setup.h"
+
+#include "tap_device.h"
+
+#include "uxl/config_file.h"
+#include "uxl/config_reader.h"
+#include "uxl/vdev.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace uxl::daemon {
+
+DeviceDefaults load_device_defaults(const std::string& config_file, DaemonLog& log)
+{
+    DeviceDefaults defaults;
+    std::ifstream in(config_file, std::ios::binary);
+    if (!in)
+        return defaults;  // no uxl.conf: xl's defaults
+    std::ostringstream text;
+    text << in.rdbuf();
+    ParseOutcome parsed = parse_config(text.str(), config_file);
+    if (!parsed.ok()) {
+        log.write("warning: " + config_file + " does not parse; using defaults:\n" +
+                  parsed.diagnostics.xl_report());
+        return defaults;
+    }
+    Diagnostics diagnostics;
+    ConfigReader reader(parsed.config, diagnostics);
+    if (auto v = reader.get_string("vif.default.script"))
+        defaults.vif_script = *v;
+    if (auto v = reader.get_string("vif.default.bridge"))
+        defaults.vif_bridge = *v;
+    if (auto v = reader.get_bounded_long("hotplug.timeout", 1, 3600))
+        defaults.hotplug_timeout = std::chrono::seconds(*v);
+    if (!diagnostics.empty())
+        log.write("warning: " + diagnostics.xl_report());
+    return defaults;
+}
+
+DeviceSetup::DeviceSetup(asio::any_io_executor executor, const DaemonPaths& paths, DaemonLog& log,
+                         StateStore& store, DeviceDefaults defaults)
+    : m_executor(std::move(executor)), m_paths(paths), m_log(log), m_store(store), m_defaults(std::move(defaults))
+{
+}
+
+std::string DeviceSetup::resolve_script(const std::string& script) const
+{
+    // As libxl (libxl__abs_path): an absolute path is used as it is, anything else is
+    // relative to the scripts directory, never to the daemon's working directory.
+    if (script.starts_with('/'))
+        return script;
+    return m_paths.scripts_dir + "/" + script;
+}
+
+asio::awaitable<Result<void>> DeviceSetup::set_up_all(DomainRecord& record, DomainSpec& configured,
+                                                      DomainSpec& launch)
+{
+    for (size_t i = 0; i < launch.nics.size(); ++i) {
+        VifSpec& nic = launch.nics[i];
+        if (nic.mac.is_zero()) {
+            nic.mac = generate_xen_mac();
+            configured.nics[i].mac = nic.mac;
+        }
+        auto ok = co_await set_up_nic(record, nic);
+        if (!ok)
+            co_return ok;
+    }
+    for (DiskSpec& disk : launch.disks) {
+        auto ok = co_await set_up_disk(record, disk);
+        if (!ok)
+            co_return ok;
+    }
+    co_return Result<void>{};
+}
+
+// Runs `script setup args...`; once it has succeeded, records (and persists) the step
+// `script teardown args...` for device `key`, with the same environment.
+asio::awaitable<Result<HookOutcome>> DeviceSetup::run_paired_hook(DomainRecord& record, std::string key,
+                                                                 std::string script, std::string setup,
+                                                                 std::string teardown,
+                                                                 std::vector<std::string> args,
+                                                                 std::vector<std::string> env)
+{
+    std::vector<std::string> first = args;
+    first.insert(first.begin(), setup);
+    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+    HookSpec hook{script, first, env, m_defaults.hotplug_timeout, m_paths.hotplug_log()};
+    auto ran = co_await run_hook(m_executor, std::move(hook));
+    if (!ran)
+        co_return ran;
+    args.insert(args.begin(), teardown);
+    record.teardown.push_back(TeardownStep{key, {}, script, std::move(args), std::move(env)});
+    (void)m_store.save(record);
+    co_return ran;
+}
+
+asio::awaitable<Result<void>> DeviceSetup::set_up_nic(DomainRecord& record, VifSpec& nic)
+{
+    const std::string domid = std::to_string(record.domid);
+    const std::string devid = std::to_string(nic.devid);
+    const std::string key = "vif/" + devid;
+    const std::string tap = nic.ifname && !nic.ifname->empty()
+                                ? *nic.ifname
+                                : default_vif_name(static_cast<std::uint32_t>(record.domid),
+                                                   static_cast<std::uint32_t>(nic.devid));
+    if (auto ok = validate_interface_name(tap); !ok)
+        co_return fail(Errc::invalid_argument, "vif " + devid + ": " + ok.error().message);
+    if (auto ok = create_tap(tap, nic.mac); !ok)
+        co_return fail(ok.error().code, "vif " + devid + ": " + ok.error().message);
+    record.teardown.push_back(TeardownStep{key, tap, {}, {}, {}});
+    (void)m_store.save(record);
+    nic.ifname = tap;
+
+    const std::string script = resolve_script(nic.script.value_or(m_defaults.vif_script));
+    const std::string bridge = nic.bridge && !nic.bridge->empty() ? *nic.bridge : m_defaults.vif_bridge;
+    const std::string mac = nic.mac.to_string();
+    std::vector<std::string> args = {"domain=" + record.name, "vif=" + tap, "mac=" + mac,
+                                     "bridge=" + bridge};
+    std::vector<std::string> env = {"domain=" + record.name, "domid=" + domid, "devid=" + devid,
+                                    "vif=" + tap, "mac=" + mac, "bridge=" + bridge,
+                                    "XENBUS_TYPE=vif"};
+    if (nic.ip && !nic.ip->empty()) {
+        args.push_back("ip=" + *nic.ip);
+        env.push_back("ip=" + *nic.ip);
+    }
+    std::string up = "up", down = "down";  // named: no temporaries inside co_await (g++ 12)
+    auto ran = co_await run_paired_hook(record, key, script, std::move(up), std::move(down), std::move(args),
+                                        std::move(env));
+    if (!ran)
+        co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DeviceSetup::set_up_disk(DomainRecord& record, DiskSpec& disk)
+{
+    if (!disk.script || disk.script->empty())
+        co_return Result<void>{};
+    const std::string domid = std::to_string(record.domid);
+    const std::string script = resolve_script(*disk.script);
+    const std::string target = disk.pdev_path.value_or("");
+    const std::string mode = disk.readwrite ? "w" : "r";
+    const std::string vdev = disk.vdev.value_or("");
+    const std::string key = "vbd/" + std::to_string(vdev_to_number(vdev).value_or(0));
+    std::vector<std::string> args = {target, mode, vdev, record.name, domid};
+    std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
+                                    "domain=" + record.name, "domid=" + domid,
+                                    "XENBUS_TYPE=vbd",
+                                    // Where `block' records its loop devices: per daemon,
+                                    // so that two daemons' domains never share a record.
+                                    "UXL_BLOCK_STATE_DIR=" +
+                                        fs::path(m_paths.run_dir).parent_path().string() + "/block"};
+    std::string add = "add", remove = "remove";  // named: no temporaries inside co_await
+    auto ran = co_await run_paired_hook(record, key, script, std::move(add), std::move(remove), std::move(args),
+                                        std::move(env));
+    if (!ran)
+        co_return fail(ran.error().code, "disk " + vdev + ": " + ran.error().message);
+    std::string path = ran->stdout_text.substr(0, ran->stdout_text.find('\n'));
+    if (path.empty())
+        co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");
+    disk.pdev_path = path;
+    co_return Result<void>{};
+}
+
+// Runs one teardown step: its hook, then its tap.
+asio::awaitable<void> DeviceSetup::run_teardown_step(const DomainRecord& record, TeardownStep step)
+{
+    if (!step.script.empty()) {
+        HookSpec hook{step.script, step.args, step.env, m_defaults.hotplug_timeout, m_paths.hotplug_log()};
+        auto ran = co_await run_hook(m_executor, std::move(hook));
+        if (!ran)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ran.error().message);
+    }
+    if (!step.tap.empty()) {
+        if (auto ok = delete_tap(step.tap); !ok)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
+    }
+}
+
+asio::awaitable<void> DeviceSetup::tear_down_all(DomainRecord& record)
+{
+    while (!record.teardown.empty()) {
+        TeardownStep step = record.teardown.back();
+        record.teardown.pop_back();
+        co_await run_teardown_step(record, std::move(step));
+        (void)m_store.save(record);
+    }
+}
+
+asio::awaitable<void> DeviceSetup::tear_down(DomainRecord& record, std::string key)
+{
+    for (;;) {
+        auto it = std::find_if(record.teardown.rbegin(), record.teardown.rend(),
+                               [&](const TeardownStep& t) { return t.device == key; });
+        if (it == record.teardown.rend())
+            break;
+        TeardownStep step = *it;
+        record.teardown.erase(std::next(it).base());
+        co_await run_teardown_step(record, std::move(step));
+        (void)m_store.save(record);
+    }
+}
+
+}  // namespace uxl::daemon

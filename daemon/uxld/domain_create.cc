@@ -1,0 +1,238 @@
+// create's steps (DomainManager, domain_manager.h): a table of contents and one function
+// per step, each pushing its undo on the create's UndoList.
+#include "domain_manager.h"
+
+#include "domain_names.h"
+#include "guarded.h"
+#include "host_info.h"
+#include "monitor_client.h"
+
+#include "uxl/monitor_plan.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+// g++ 12 and coroutines: never `c ? co_await a() : co_await b()`, and never a braced
+// temporary straight into a co_awaited call (both crashed uxld with a double free).
+
+namespace fs = std::filesystem;
+
+namespace uxl::daemon {
+namespace {
+
+constexpr auto k_monitor_timeout = std::chrono::seconds(5);
+
+void remove_tree(const std::string& dir)
+{
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+}  // namespace
+
+// ---- Create -------------------------------------------------------------------------
+
+asio::awaitable<Result<int>> DomainManager::create(const protocol::CreateRequest& request)
+{
+    auto spec = domain_spec_from_libxl_json(request.config_json);
+    if (!spec)
+        co_return fail(Errc::invalid_argument, "the domain config is not valid: " + spec.error().message);
+    UXL_CO_TRY(check_name(spec->name));
+    // 1. the name and a domid, taken now: from here on the name is not free.
+    std::shared_ptr<Domain> d;
+    UXL_CO_TRY_ASSIGN(d, reserve(std::move(*spec), request.config_json, request.config_path));
+    // 2-8.
+    UXL_CO_TRY(co_await launch(d, request.paused ? AfterBoot::pause : AfterBoot::run));
+    co_return d->record.domid;
+}
+
+// Runs create's steps on a reserved domain; on failure undoes them and drops it.
+asio::awaitable<Result<void>> DomainManager::launch(std::shared_ptr<Domain> d, AfterBoot after)
+{
+    UndoList undo;
+    auto done = co_await run_create_steps(d, after, undo);
+    if (!done) {
+        co_await undo.run();
+        drop(*d);
+        co_return done;
+    }
+    undo.dismiss();
+    co_return done;
+}
+
+asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Domain> d, AfterBoot after,
+                                                              UndoList& undo)
+{
+    // 2. the backend: this build has it, it runs here, it accepts the spec.
+    UXL_CO_TRY(pick_backend(*d));
+    // 3. the domain's private directory (the monitor's and the backend's files).
+    UXL_CO_TRY(make_domain_dir(*d, undo));
+    // 4. devices: taps and vif scripts, scripted disks.
+    DomainSpec launch;
+    UXL_CO_TRY_ASSIGN(launch, co_await set_up_devices(d, undo));
+    // 5. the launch plan (pure).
+    LaunchPlan plan;
+    UXL_CO_TRY_ASSIGN(plan, plan_launch(*d, launch));
+    // 6. the controller, listening before the guest can announce itself.
+    UXL_CO_TRY(connect_controller(d, ControllerSetup::Start::new_guest));
+    d->after_boot = after;
+    undo.push([d]() -> asio::awaitable<void> {
+        if (d->controller)
+            d->controller->close();
+        co_return;
+    });
+    // 7. the monitor, which starts the guest.
+    UXL_CO_TRY(co_await start_monitor(d, plan, undo));
+    // 8. persist, then watch.
+    if (d->state == DomainState::dying)
+        co_return fail(Errc::invalid_state, "Domain " + d->id() + " was destroyed while it was being created.");
+    UXL_CO_TRY(m_store.save(d->record));
+    d->state = DomainState::running;
+    log_domain(*d, " (" + d->record.name + ") created: " + std::string(d->backend->name()) + " guest pid " +
+                       std::to_string(d->guest_pid));
+    watch(d);
+    if (d->control == ControlState::ready && d->after_boot == AfterBoot::pause) {
+        // The guest announced itself while create was finishing: pause it now.
+        d->after_boot = AfterBoot::run;
+        spawn_guarded(m_executor, m_log, "domain " + d->id() + ": pause", pause(d->id(), true));
+    }
+    co_return Result<void>{};
+}
+
+Result<void> DomainManager::pick_backend(Domain& d)
+{
+    auto backend = make_backend(d.spec.backend);
+    if (!backend)
+        return std::unexpected(backend.error());
+    d.backend = std::move(*backend);
+    UXL_TRY(d.backend->check_host(d.spec));
+    UXL_TRY(d.backend->validate(d.spec));
+    // The files the guest needs must be there: a missing initramfs would only show up as a
+    // guest that cannot boot.
+    for (const auto& [what, path] : {std::pair<const char*, std::string>{"kernel", d.spec.kernel},
+                                     {"ramdisk", d.spec.ramdisk}}) {
+        if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+            return fail(Errc::invalid_argument, std::string(what) + " " + path + ": " + std::strerror(errno));
+    }
+    return {};
+}
+
+Result<void> DomainManager::make_domain_dir(Domain& d, UndoList& undo)
+{
+    const std::string dir = m_paths.run_dir + "/" + std::to_string(d.record.instance);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec)
+        return fail(Errc::io, "cannot create " + dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    d.record.dir = dir;
+    // Device setup saves the record as it goes (so that a restarted uxld can undo it), so
+    // the state file goes with the directory.
+    const int instance = d.record.instance;
+    undo.push([this, dir, instance]() -> asio::awaitable<void> {
+        (void)m_store.remove(instance);
+        remove_tree(dir);
+        co_return;
+    });
+    return {};
+}
+
+asio::awaitable<Result<DomainSpec>> DomainManager::set_up_devices(std::shared_ptr<Domain> d, UndoList& undo)
+{
+    // The launch spec gets the host-side names and paths; the domain keeps its configured
+    // spec (plus the MACs generated for it).
+    DomainSpec launch = d->spec;
+    undo.push([this, d]() -> asio::awaitable<void> { co_await m_devices.tear_down_all(d->record); });
+    UXL_CO_TRY(co_await m_devices.set_up_all(d->record, d->spec, launch));
+    if (!d->spec.nics.empty()) {
+        // As libxl does, the stored config carries the MACs generated for this domain, so
+        // that `list -l' shows them and a restart keeps them.
+        d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
+    }
+    co_return launch;
+}
+
+Result<LaunchPlan> DomainManager::plan_launch(Domain& d, const DomainSpec& launch)
+{
+    DomainPaths paths;
+    paths.run_dir = d.record.dir;
+    paths.memory_dir = m_paths.mem_dir;
+    auto plan = UXL_TRY(d.backend->plan_launch(launch, paths, d.record.domid));
+    d.record.control_endpoint = plan.control_endpoint;
+    d.record.devices.clear();
+    for (const PlannedDevice& planned : plan.devices)
+        d.record.devices.push_back(DeviceEntry{planned.kind == PlannedDevice::Kind::disk ? DeviceClass::vbd
+                                                                                         : DeviceClass::vif,
+                                               planned.devid, planned.slot, planned.host,
+                                               DeviceState::connected, planned.guest_name});
+    d.record.reserved_disk_slots = plan.reserved_disk_slots;
+    d.record.boot_memory_kb = plan.boot_memory_kb;
+    d.record.memory_kb = plan.boot_memory_kb;
+    d.record.memory_target_kb = plan.balloon_target_kb > 0 ? plan.balloon_target_kb : plan.boot_memory_kb;
+    d.record.devices_changed = false;
+    for (const auto& extra : plan.directories) {
+        std::error_code ec;
+        fs::create_directories(extra, ec);
+        ::chmod(extra.c_str(), 0700);
+    }
+    return plan;
+}
+
+Result<void> DomainManager::connect_controller(const std::shared_ptr<Domain>& d, ControllerSetup::Start start)
+{
+    ControllerSetup setup{m_executor, d->record.dir, d->record.control_endpoint, start};
+    auto controller = d->backend->make_controller(setup);
+    if (!controller) {
+        if (controller.error().code == Errc::unsupported)
+            return {};  // a backend without a control channel: requests that need one say so
+        return std::unexpected(controller.error());
+    }
+    d->controller = std::move(*controller);
+    std::weak_ptr<Domain> weak = d;
+    d->controller->on_event([this, weak](ControllerEvent event) {
+        if (auto locked = weak.lock())
+            on_controller_event(locked, std::move(event));
+    });
+    return {};
+}
+
+asio::awaitable<Result<void>> DomainManager::start_monitor(std::shared_ptr<Domain> d, const LaunchPlan& plan,
+                                                           UndoList& undo)
+{
+    const std::string dir = d->record.dir;
+    MonitorPlan monitor_plan;
+    monitor_plan.argv = plan.argv;
+    monitor_plan.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "LANG=C"};
+    monitor_plan.env.insert(monitor_plan.env.end(), plan.env.begin(), plan.env.end());
+    monitor_plan.disable_aslr = plan.disable_aslr;
+    monitor_plan.working_dir = plan.working_dir.empty() ? dir : plan.working_dir;
+    monitor_plan.console_log = m_paths.console_log(d->record.name);
+    {
+        std::ofstream out(dir + "/plan.json", std::ios::trunc);
+        out << encode_monitor_plan(monitor_plan);
+        if (!out)
+            co_return fail(Errc::io, "cannot write " + dir + "/plan.json");
+    }
+    co_await asio::post(m_pool, asio::use_awaitable);
+    Result<void> spawned = spawn_monitor(m_paths.monitor_binary, dir);
+    co_await asio::post(m_executor, asio::use_awaitable);
+    UXL_CO_TRY(spawned);
+    undo.push([dir]() -> asio::awaitable<void> {
+        (void)co_await monitor_command(dir, "kill", k_monitor_timeout);
+        (void)co_await monitor_command(dir, "wait", std::chrono::seconds(10));
+        (void)co_await monitor_command(dir, "release", k_monitor_timeout);
+    });
+    MonitorStatus status;
+    UXL_CO_TRY_ASSIGN(status, co_await monitor_status(dir));
+    d->guest_pid = status.guest_pid;
+    d->record.started_at = status.started_at > 0 ? status.started_at : now_seconds();
+    co_return Result<void>{};
+}
+
+}  // namespace uxl::daemon

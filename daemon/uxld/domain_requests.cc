@@ -1,0 +1,206 @@
+// The requests on one domain (DomainManager, domain_manager.h): shutdown, reboot, destroy,
+// pause, sysrq, mem-set, rename, wait, console. Each starts with the same preamble: look
+// the domain up, check what its backend can do, check where it is in its life.
+#include "domain_manager.h"
+
+#include "domain_names.h"
+#include "monitor_client.h"
+
+namespace uxl::daemon {
+
+Result<void> DomainManager::require_live(const Domain& d) const
+{
+    switch (d.state) {
+    case DomainState::starting:
+        return fail(Errc::invalid_state, "Domain " + d.id() + " is still being created.");
+    case DomainState::running:
+    case DomainState::paused:
+        return {};
+    case DomainState::shutdown:
+    case DomainState::dying:
+    case DomainState::gone:
+        break;
+    }
+    return fail(Errc::invalid_state, "Domain " + d.id() + " is not running.");
+}
+
+Result<std::shared_ptr<Domain>> DomainManager::find_for(const std::string& qualifier,
+                                                        bool Capabilities::*capability,
+                                                        std::string_view cannot) const
+{
+    auto d = UXL_TRY(find_or_fail(qualifier));
+    if ((capability && !(d->backend->capabilities().*capability)) || !d->controller)
+        return fail(Errc::unsupported, "The " + std::string(d->backend->name()) + " backend cannot " +
+                                           std::string(cannot) + ".");
+    if (d->state == DomainState::starting)
+        return fail(Errc::invalid_state, "Domain " + d->id() + " is still being created.");
+    return d;
+}
+
+asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain, bool reboot)
+{
+    std::shared_ptr<Domain> dom;
+    if (reboot) {
+        UXL_CO_TRY_ASSIGN(dom, find_for(domain, &Capabilities::reboot, "reboot a guest"));
+    } else {
+        UXL_CO_TRY_ASSIGN(dom, find_for(domain, nullptr, "shut a guest down: it has no control channel"));
+    }
+    if (dom->state == DomainState::shutdown)
+        co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is already shut down.");
+    UXL_CO_TRY(require_live(*dom));
+    if (dom->state == DomainState::paused)
+        (void)co_await dom->controller->unpause();
+    // Not a conditional of two co_awaits (see domain_manager.cc).
+    Result<void> r;
+    if (reboot)
+        r = co_await dom->controller->reboot();
+    else
+        r = co_await dom->controller->shutdown();
+    if (!r)
+        co_return fail(Errc::backend_failed, std::string(reboot ? "reboot" : "shutdown") + " failed: " + r.error().message);
+    if (dom->state == DomainState::paused) {
+        dom->state = DomainState::running;
+        persist(*dom);
+    }
+    m_log.write(std::string(reboot ? "Rebooting" : "Shutting down") + " domain " + dom->id());
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_or_fail(domain));
+    if (dom->state == DomainState::starting) {
+        // Create is still running its steps: it sees this at its end and undoes them all.
+        dom->state = DomainState::dying;
+    } else if (dom->state == DomainState::shutdown && dom->guest_pid == 0) {
+        co_await finish(dom);
+        co_return Result<void>{};
+    } else if (dom->state != DomainState::dying) {
+        dom->state = DomainState::dying;
+        auto killed = co_await monitor_command(dom->record.dir, "kill", std::chrono::seconds(5));
+        if (!killed) {
+            // The monitor is gone: nothing can run the guest any more; clean up what is left.
+            co_await finish(dom);
+            co_return Result<void>{};
+        }
+    }
+    auto waited = co_await wait(dom->id(), true, 30);
+    if (!waited && waited.error().code == Errc::timeout)
+        co_return fail(Errc::timeout, "destroy failed (rc=-3): the guest did not die within 30 s");
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::pause(const std::string& domain, bool pause)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, &Capabilities::pause, "pause a guest"));
+    if (pause && dom->state == DomainState::paused)
+        co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is already paused.");
+    if (!pause && dom->state != DomainState::paused)
+        co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is not paused.");
+    UXL_CO_TRY(require_live(*dom));
+    Result<void> r;  // not a conditional of two co_awaits
+    if (pause)
+        r = co_await dom->controller->pause();
+    else
+        r = co_await dom->controller->unpause();
+    UXL_CO_TRY(r);
+    if (dom->active()) {
+        dom->state = pause ? DomainState::paused : DomainState::running;
+        persist(*dom);
+    }
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, char key)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, &Capabilities::sysrq, "send a sysrq"));
+    std::string output;
+    UXL_CO_TRY_ASSIGN(output, co_await dom->controller->sysrq(key));
+    m_log.write("sysrq " + std::string(1, key) + " to domain " + dom->id() + ": " + output);
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domain, std::int64_t target_kb)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, &Capabilities::balloon, "change a running guest's memory"));
+    UXL_CO_TRY(require_live(*dom));
+    const std::string id = dom->id();
+    if (target_kb <= 0)
+        co_return fail(Errc::invalid_argument, "A memory target must be more than 0.");
+    const std::uint64_t boot = dom->record.boot_memory_kb;
+    if (boot == 0)
+        co_return fail(Errc::unsupported, "Domain " + id + " was started by an older uxld, which did not "
+                                                           "record its boot memory; restart it to use mem-set.");
+    if (static_cast<std::uint64_t>(target_kb) > boot)
+        co_return fail(Errc::invalid_argument,
+                       "Domain " + id + " booted with " + std::to_string(boot / 1024) + " MiB, and a " +
+                           std::string(dom->backend->name()) +
+                           " guest can be given back at most what it booted with; "
+                           "set maxmem in its config to leave room.");
+    dom->record.memory_target_kb = static_cast<std::uint64_t>(target_kb);
+    persist(*dom);
+    if (dom->control != ControlState::ready)
+        co_return Result<void>{};  // applied once the guest can take commands
+    co_return co_await balloon_to_target(dom);
+}
+
+Result<void> DomainManager::rename(const std::string& domain, const std::string& new_name)
+{
+    auto d = UXL_TRY(find_or_fail(domain));
+    UXL_TRY(check_name(new_name));
+    // A domain being created holds its name already, so this also refuses a name that a
+    // create in progress has taken.
+    if (auto other = find_by_name(new_name); other && other != d)
+        return fail(Errc::already_exists, "Domain with name \"" + new_name + "\" already exists.");
+    d->record.name = new_name;
+    d->spec.name = new_name;
+    // The stored config says the new name too: `list -l` shows it, and xendomains acts on it.
+    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
+    persist(*d);
+    return {};
+}
+
+asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait(const std::string& domain,
+                                                                 bool death_only, int timeout_seconds)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_or_fail(domain));
+    const int domid = dom->record.domid;
+    const auto deadline = timeout_seconds > 0
+                              ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds)
+                              : std::chrono::steady_clock::time_point::max();
+    for (;;) {
+        const bool gone = dom->state == DomainState::gone || dom->record.domid != domid;
+        if (gone || (!death_only && dom->state == DomainState::shutdown)) {
+            protocol::DomainInfo info = info_of(*dom, false);
+            info.domid = domid;
+            info.dying = gone;
+            co_return info;
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            co_return fail(Errc::timeout, "Domain " + std::to_string(domid) + " did not shut down in time.");
+        auto timer = std::make_shared<asio::steady_timer>(m_executor);
+        timer->expires_at(deadline == std::chrono::steady_clock::time_point::max()
+                              ? std::chrono::steady_clock::now() + std::chrono::hours(24 * 365)
+                              : deadline);
+        dom->waiters.push_back(timer);
+        boost::system::error_code ec;
+        co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        std::erase(dom->waiters, timer);
+    }
+}
+
+asio::awaitable<Result<asio::local::stream_protocol::socket>> DomainManager::console(const std::string& domain)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_or_fail(domain));
+    if (dom->record.dir.empty())
+        co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is still being created.");
+    co_return co_await monitor_console(dom->record.dir);
+}
+
+}  // namespace uxl::daemon
