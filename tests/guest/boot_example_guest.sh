@@ -193,7 +193,7 @@ console | grep -q 'uxl example guest: powering off$' ||
 # UML's helper processes share its process group and should go with it.
 n=0
 while kill -0 "-$pgid" 2>/dev/null; do
-    [ "$n" -lt 40 ] || fail "UML helper processes left behind in process group $pgid"
+    [ "$n" -lt 200 ] || fail "UML helper processes left behind in process group $pgid (10 s after the exit)"
     sleep 0.05
     n=$((n + 1))
 done

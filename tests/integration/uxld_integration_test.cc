@@ -460,17 +460,29 @@ TEST_F(UxldIntegration, KilledDaemonReadoptsItsGuests)
         pids.push_back(p->pid);
     }
 
-    // A guest command that prints after the daemon is gone. The echoed command line itself
-    // does not contain the marker; only its output does.
+    // A guest command that prints a numbered line every half second (for two minutes at
+    // most). The echoed command line itself contains no numbered line; only its output does.
     {
         ConsoleSession console("a1", env());
-        ASSERT_TRUE(console.send("(sleep 3; echo while-you-were-$(echo away)) &\n"));
-        ASSERT_TRUE(console.wait_for("while-you-were-$(echo away)", 10s)) << console.output();
+        ASSERT_TRUE(console.send("(i=0; while [ $i -lt 240 ]; do echo while-you-were-away-$i-tick; sleep 0.5; "
+                                 "i=$((i+1)); done) &\n"));
+        ASSERT_TRUE(console.wait_for("while-you-were-away-0-tick", 10s)) << console.output();
     }
     stop_daemon(SIGKILL);
 
-    EXPECT_TRUE(wait_until([&] { return console_log("a1").find("while-you-were-away") != std::string::npos; }, 30s))
-        << "the guest's output did not reach the console log while uxld was down";
+    // Whatever lands in the log after this offset was written while uxld was down.
+    const size_t logged_before = console_log("a1").size();
+    std::string tick;
+    EXPECT_TRUE(wait_until([&] {
+        std::string log = console_log("a1");
+        std::string since = log.size() > logged_before ? log.substr(logged_before) : "";
+        auto begin = since.find("while-you-were-away-");
+        auto end = begin == std::string::npos ? begin : since.find("-tick", begin);
+        if (end == std::string::npos)
+            return false;
+        tick = since.substr(begin, end + 5 - begin);
+        return true;
+    }, 30s)) << "the guest's output did not reach the console log while uxld was down";
     for (size_t i = 0; i < names.size(); ++i) {
         auto p = read_proc(pids[i]);
         EXPECT_TRUE(p && p->cmdline.find(" umid=" + names[i] + " ") != std::string::npos)
@@ -495,7 +507,8 @@ TEST_F(UxldIntegration, KilledDaemonReadoptsItsGuests)
 
     {
         ConsoleSession console("a1", env());
-        EXPECT_TRUE(console.wait_for("while-you-were-away", 10s)) << "not in the replay:\n" << console.output();
+        EXPECT_FALSE(tick.empty());
+        EXPECT_TRUE(console.wait_for(tick, 10s)) << tick << " is not in the replay:\n" << console.output();
     }
 
     for (const auto& n : names) {

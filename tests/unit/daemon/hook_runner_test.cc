@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <optional>
 #include <signal.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace uxl::daemon {
 namespace {
@@ -170,66 +173,137 @@ bool process_dead(pid_t pid)
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
-bool eventually_dead(pid_t pid)
+// The live (not zombie) members of process group `pgid`.
+std::vector<pid_t> live_members_of_group(pid_t pgid)
 {
-    for (int i = 0; i < 100; ++i) {
-        if (process_dead(pid))
-            return true;
+    std::vector<pid_t> members;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::string stat;
+        std::getline(std::ifstream(entry.path() / "stat"), stat);
+        auto close = stat.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream fields(stat.substr(close + 1));
+        char state = 0;
+        long ppid = 0, pgrp = 0;
+        if (fields >> state >> ppid >> pgrp && pgrp == pgid && state != 'Z')
+            members.push_back(std::stoi(entry.path().filename().string()));
+    }
+    return members;
+}
+
+// Polls `condition` until it holds or a deadline far beyond any normal run has passed.
+bool eventually(const std::function<bool()>& condition)
+{
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
         std::this_thread::sleep_for(20ms);
     }
-    return false;
+    return true;
+}
+
+bool eventually_dead(pid_t pid)
+{
+    return eventually([&] { return process_dead(pid); });
+}
+
+// Runs the hook on a thread of its own and waits for it with a generous deadline, so that a
+// runner that never returns fails the test instead of hanging it. At the deadline
+// `unblock` is called (it should kill what keeps the hook running) and the run is waited for.
+Result<HookOutcome> run_or_unblock(const HookSpec& spec, const std::function<void()>& unblock)
+{
+    auto run = std::async(std::launch::async, [spec] {
+        asio::io_context io;
+        std::optional<Result<HookOutcome>> result;
+        asio::co_spawn(
+            io, [&]() -> asio::awaitable<void> { result = co_await run_hook(io.get_executor(), spec); },
+            asio::detached);
+        io.run();
+        return *result;
+    });
+    if (run.wait_for(60s) != std::future_status::ready) {
+        ADD_FAILURE() << "run_hook did not return within 60 s";
+        unblock();
+    }
+    return run.get();
 }
 
 TEST_F(HookRunnerTest, TimeoutKillsTheWholeProcessGroup)
 {
+    // The script and its child would run for 60 s; the hook's timeout is 300 ms. What shows
+    // that the timeout fired is the error (not how long the run took); what shows that the
+    // whole group was killed is that no member of it is left, not even the background child.
     std::string pidfile = m_dir + "/child.pid";
-    std::string path = script("hanging", "sleep 300 &\necho $! > " + pidfile + "\necho started\nwait");
+    std::string groupfile = m_dir + "/group.pid";
+    std::string path = script("hanging", "echo $$ > " + groupfile + "\nsleep 60 &\necho $! > " + pidfile +
+                                             "\necho started\nwait");
     HookSpec s = spec(path);
     s.timeout = 300ms;
-    auto begin = std::chrono::steady_clock::now();
-    auto result = run(s);
-    auto elapsed = std::chrono::steady_clock::now() - begin;
+    auto result = run_or_unblock(s, [&] { ::kill(-std::stoi(read(groupfile)), SIGKILL); });
     ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, Errc::timeout);
+    EXPECT_EQ(result.error().code, Errc::timeout) << result.error().message;
     EXPECT_TRUE(result.error().message.starts_with("killing execution of " + path + " because of timeout"))
         << result.error().message;
     EXPECT_NE(result.error().message.find("started"), std::string::npos);
-    EXPECT_LT(elapsed, 4s);
+    pid_t group = std::stoi(read(groupfile));
     pid_t child = std::stoi(read(pidfile));
-    EXPECT_TRUE(eventually_dead(child)) << "the script's background child survived";
+    EXPECT_TRUE(eventually([&] { return live_members_of_group(group).empty(); }))
+        << "members of the hook's process group survived: " << ::testing::PrintToString(live_members_of_group(group));
+    EXPECT_TRUE(process_dead(child)) << "the script's background child survived";
 }
 
 TEST_F(HookRunnerTest, ABackgroundLeftoverHoldingTheOutputNeitherHangsNorSurvives)
 {
+    // The leftover would hold the script's stdout open for 300 s: the run returns only
+    // because the runner stops waiting for the pipes once the script itself has exited.
     std::string pidfile = m_dir + "/child.pid";
-    auto begin = std::chrono::steady_clock::now();
-    auto result = run(spec(script("leaky", "sleep 300 &\necho $! > " + pidfile + "\necho ok")));
-    EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
+    auto result = run_or_unblock(spec(script("leaky", "sleep 300 &\necho $! > " + pidfile + "\necho ok")),
+                                 [&] { ::kill(std::stoi(read(pidfile)), SIGKILL); });
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_EQ(result->stdout_text, "ok\n");
-    EXPECT_TRUE(eventually_dead(std::stoi(read(pidfile))));
+    EXPECT_TRUE(eventually_dead(std::stoi(read(pidfile)))) << "the background leftover survived";
 }
 
 TEST_F(HookRunnerTest, TheLoopKeepsRunningWhileAHookRuns)
 {
+    // The hook cannot finish until a handler on the same loop opens its gate, and that
+    // handler opens it only after the hook has started. So the hook succeeds only if the
+    // loop went on running handlers while the hook ran; were the loop blocked, the hook
+    // would give up waiting for the gate (after 60 s) and fail.
+    const std::string started = m_dir + "/started";
+    const std::string gate = m_dir + "/gate";
+    HookSpec s = spec(script("gated", "touch " + started +
+                                          "\ni=0\nwhile [ ! -e " + gate + " ]; do\n"
+                                          "  i=$((i + 1)); [ $i -le 1200 ] || { echo gate never opened; exit 1; }\n"
+                                          "  sleep 0.05\ndone\necho through"));
+    s.timeout = 120s;
     asio::io_context io;
     std::optional<Result<HookOutcome>> result;
-    auto begin = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::duration hook_done{}, timer_fired{};
-    HookSpec s = spec(script("slow", "sleep 1"));
+    bool gate_opened_while_hook_ran = false;
     asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            result = co_await run_hook(io.get_executor(), s);
-            hook_done = std::chrono::steady_clock::now() - begin;
-        },
+        io, [&]() -> asio::awaitable<void> { result = co_await run_hook(io.get_executor(), s); },
         asio::detached);
-    asio::steady_timer timer(io, 100ms);
-    timer.async_wait([&](auto) { timer_fired = std::chrono::steady_clock::now() - begin; });
+    asio::steady_timer poll(io);
+    std::function<void()> open_gate_once_started = [&] {
+        if (result)
+            return;  // the hook finished without the gate: the check below fails
+        if (fs::exists(started)) {
+            gate_opened_while_hook_ran = true;
+            std::ofstream(gate).put('\n');
+            return;
+        }
+        poll.expires_after(10ms);
+        poll.async_wait([&](boost::system::error_code) { open_gate_once_started(); });
+    };
+    asio::post(io, open_gate_once_started);
     io.run();
+    ASSERT_TRUE(result.has_value());
     ASSERT_TRUE(*result) << result->error().message;
-    EXPECT_LT(timer_fired, 500ms);
-    EXPECT_GE(hook_done, 1s);
+    EXPECT_EQ((*result)->stdout_text, "through\n");
+    EXPECT_TRUE(gate_opened_while_hook_ran);
 }
 
 TEST_F(HookRunnerTest, OutputIsAppendedToTheLogUnderAHeader)

@@ -314,7 +314,10 @@ TEST(Monitor, ConsoleReplayInputExitCodeAndLog) {
     EXPECT_EQ(late.received(), "hello\ngot:world\n");
 
     pid_t monitor = dir.monitor_pid();
-    EXPECT_EQ(control.line(200ms), "");  // nothing unsolicited
+    // Nothing unsolicited: the next line on this connection is the answer to the next command.
+    status = control.command("status");
+    ASSERT_TRUE(status.is_object()) << status;
+    EXPECT_EQ(status["exit_code"], 7);
     control.send("release\n");
     EXPECT_EQ(control.line(), "ok");
     EXPECT_TRUE(wait_until([&] { return !process_alive(monitor); }, 5s));
@@ -358,8 +361,9 @@ TEST(Monitor, PipelinedCommandsAreAnsweredInOrder) {
 TEST(Monitor, KillLeavesNoProcessOfTheGuestTree) {
     MonitorDir dir;
     // Sleepers in the guest's group, a subshell's orphan and one in a session of its own.
-    dir.write_plan(sh("sleep 1000 & sleep 1000 & (sleep 1000 &); setsid sleep 1000 & "
-                      "sleep 0.2; echo ready; wait"));
+    // The last one says "ready" once it is in its own session; the others were forked before.
+    dir.write_plan(sh("sleep 1000 & sleep 1000 & (sleep 1000 &); "
+                      "setsid sh -c 'echo ready; exec sleep 1000' & wait"));
     ASSERT_EQ(run_monitor(dir.path()).exit_code, 0);
     pid_t monitor = dir.monitor_pid();
     Client console(dir.path());
@@ -396,16 +400,28 @@ TEST(Monitor, SurvivesItsCallerAndKeepsTheExitStatusUntilReleased) {
     pid_t monitor = dir.monitor_pid();
     ASSERT_TRUE(process_alive(monitor));
 
-    // Terminal signals do not stop it either.
+    // Terminal signals do not stop it either. A fatal signal takes effect before the target
+    // runs any more of its own code, so an answer to a command sent after the signals shows
+    // that they did not kill it (no waiting for something not to happen).
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::kill(monitor, sig);
-    std::this_thread::sleep_for(100ms);
+    {
+        Client after_signals(dir.path());
+        json status = after_signals.command("status");
+        ASSERT_TRUE(status.is_object()) << "the monitor did not answer after SIGTERM, SIGINT and SIGHUP";
+        EXPECT_EQ(status["running"], true);
+    }
     ASSERT_TRUE(process_alive(monitor));
 
     {
         Client console(dir.path());
         console.send("console\ngo\n");  // the guest exits while nobody waits for it
     }
-    std::this_thread::sleep_for(300ms);
+    // Polled with `status' (never `wait'), each time on a new connection.
+    EXPECT_TRUE(wait_until([&] {
+        Client control(dir.path());
+        json status = control.command("status");
+        return status.is_object() && status["running"] == false;
+    }, 10s)) << "the guest did not exit after its input";
     for (int i = 0; i < 2; ++i) {
         Client control(dir.path());
         json status = control.command("status");
@@ -420,38 +436,45 @@ TEST(Monitor, SurvivesItsCallerAndKeepsTheExitStatusUntilReleased) {
 }
 
 TEST(Monitor, SlowConsoleClientDoesNotStopOthers) {
+    // 4 MB in 40 bursts of 100 kB. The guest writes the next burst only once the reader has
+    // acknowledged the last one, so the reader is never more than a burst behind however
+    // slow the machine is, while the client that never reads falls more than the 1 MiB
+    // queue behind and must be dropped.
     MonitorDir dir;
-    // 4 MB in paced bursts: a reader that keeps reading keeps up even on a loaded machine,
-    // while the stuck client falls more than the 1 MiB queue behind.
-    dir.write_plan(sh("read x; i=0; while [ $i -lt 40 ]; do head -c 100000 /dev/zero | tr '\\0' x; "
-                      "sleep 0.05; i=$((i+1)); done; echo; echo done; read y; exit 0"));
+    dir.write_plan(sh("echo ready; read x; i=0; while [ $i -lt 40 ]; do head -c 100000 /dev/zero | tr '\\0' x; "
+                      "echo \" end-of-burst-$i\"; read ack; i=$((i+1)); done; echo done; read y; exit 0"));
     ASSERT_EQ(run_monitor(dir.path()).exit_code, 0);
+    // Both clients are attached once each has the replay of "ready".
     Client stuck(dir.path());
-    stuck.send("console\n");  // and never reads
+    stuck.send("console\n");  // and never reads after the replay
+    ASSERT_TRUE(stuck.read_until("ready\n"));
     Client reader(dir.path());
     reader.send("console\n");
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(reader.read_until("ready\n"));
+    reader.keep_tail(0);
     reader.send("go\n");
-    auto deadline = Clock::now() + 30s;
-    bool done = false;
-    while (!done && Clock::now() < deadline) {
-        // Searched tail by tail: a reader that rescans megabytes would be too slow and dropped.
-        reader.read_until("done\n", 20ms);
-        done = reader.received().find("done\n") != std::string::npos;
-        if (!done) reader.keep_tail(16);
+    for (int i = 0; i < 40; ++i) {
+        const std::string marker = " end-of-burst-" + std::to_string(i) + "\n";
+        ASSERT_TRUE(reader.read_until(marker, 30s)) << "burst " << i << " did not arrive";
+        reader.keep_tail(0);  // a burst ends the output until the acknowledgement
+        reader.send("\n");
     }
-    EXPECT_TRUE(done);
+    ASSERT_TRUE(reader.read_until("done\n", 30s));
     EXPECT_GE(reader.total(), 4000000u);
 
     Client control(dir.path());
     EXPECT_EQ(control.command("status")["running"], true);
 
-    // The stuck client was dropped: it sees the end of its stream well before all the output.
-    EXPECT_TRUE(stuck.read_to_eof());
-    EXPECT_LT(stuck.total(), 4000000u);
+    // The stuck client was dropped: its stream ends while the guest still runs (it waits
+    // for "bye"), before the end of the output.
+    EXPECT_TRUE(stuck.read_to_eof(30s));
+    EXPECT_EQ(stuck.received().find("done\n"), std::string::npos);
+    EXPECT_EQ(control.command("status")["running"], true);
     reader.send("bye\n");
     EXPECT_EQ(control.command("wait")["exit_code"], 0);
-    EXPECT_EQ(std::filesystem::file_size(dir.path() / "console.log"), 4000000u + 6);
+    std::size_t expected_log = std::string("ready\n").size() + 4000000u + std::string("done\n").size();
+    for (int i = 0; i < 40; ++i) expected_log += (" end-of-burst-" + std::to_string(i) + "\n").size();
+    EXPECT_EQ(std::filesystem::file_size(dir.path() / "console.log"), expected_log);
 }
 
 TEST(Monitor, ExecFailureIsReportedToTheCaller) {
