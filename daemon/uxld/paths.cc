@@ -31,7 +31,8 @@ std::string find_monitor_binary()
 
 std::string pick_mem_dir(const std::string& fallback)
 {
-    // UML's memory file must be on a tmpfs that allows exec mappings (backends.md §1).
+    // Guest memory files (UML's, for one) must be on a tmpfs that allows exec mappings
+    // (backends.md §1).
     struct stat st {};
     if (::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && ::access("/dev/shm", W_OK) == 0)
         return "/dev/shm";

@@ -13,9 +13,9 @@ struct DaemonPaths {
     bool system_mode = true;
     std::string socket;       // the control socket
     std::string state_dir;    // one JSON file per domain, and the domid counter
-    std::string run_dir;      // per-domain directories (monitor socket, uml_dir, notify socket)
+    std::string run_dir;      // per-domain directories (the monitor's and the backend's files)
     std::string log_dir;      // uxld.log, console/<name>.log
-    std::string mem_dir;      // tmpfs for UML memory files
+    std::string mem_dir;      // tmpfs for guest memory files (DomainPaths::memory_dir)
     std::string monitor_binary;
     std::string config_file;  // xl.conf-style global settings (uxl.conf)
     std::string scripts_dir;  // hook scripts: vif-bridge, block, ...
