@@ -48,6 +48,7 @@ int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
     const ParsedOptions& opts = *parsed.options;
     const bool all = opts.count("all") > 0;
     const int wait = opts.count("wait");
+    const bool fallback = opts.count("fallback") > 0;
     if (opts.operands.empty() && !all) {
         std::fprintf(stderr, "You must specify -a or a domain id.\n\n");
         return k_exit_failure;
@@ -81,13 +82,16 @@ int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
     for (int domid : targets) {
         std::fprintf(stderr, reboot ? "Rebooting domain %u\n" : "Shutting down domain %u\n",
                      static_cast<unsigned>(domid));
-        auto reply = call_daemon(globals, *client,
-                                 protocol::ShutdownRequest{std::to_string(domid), false, reboot});
+        protocol::ShutdownRequest request{std::to_string(domid), false, reboot, fallback};
+        auto reply = call_daemon(globals, *client, request);
         if (!reply)
             return k_exit_failure;
         if (reply->error) {
             print_daemon_error(*reply->error);
-            std::fprintf(stderr, "%s failed (rc=%d)\n", what, libxl_error_code(reply->error->code));
+            // A guest that cannot take a clean shutdown yet is xl's guest without a PV
+            // control interface: ERROR_NOPARAVIRT.
+            const int rc = reply->error->context == "no-pv-control" ? -8 : libxl_error_code(reply->error->code);
+            std::fprintf(stderr, "%s failed (rc=%d)\n", what, rc);
             return k_exit_failure;
         }
     }

@@ -268,9 +268,9 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
     }
     if (auto* r = std::get_if<protocol::ShutdownRequest>(&request.request)) {
         if (!r->all)
-            co_return reply_from(id, co_await m_manager.shutdown(r->domain, r->reboot));
+            co_return reply_from(id, co_await m_manager.shutdown(r->domain, r->reboot, r->fallback));
         for (int domid : m_manager.guest_domids()) {
-            auto done = co_await m_manager.shutdown(std::to_string(domid), r->reboot);
+            auto done = co_await m_manager.shutdown(std::to_string(domid), r->reboot, r->fallback);
             if (!done && done.error().code != Errc::invalid_state)
                 m_log.write("shutdown of domain " + std::to_string(domid) + " failed: " + done.error().message);
         }

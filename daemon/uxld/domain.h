@@ -45,6 +45,10 @@ struct Domain {
     // Why the guest said it is going down (a shutdown_requested event), until it exits: an
     // exit is read with it rather than guessed from the exit status.
     std::optional<ShutdownReason> requested_reason;
+    // What the host asked the guest for (`uxl shutdown`: poweroff), until the guest exits: a
+    // reboot in place that follows is taken as this (an init that answers ctrl-alt-del with
+    // a reboot, as systemd's default does, still ends powered off).
+    std::optional<ShutdownReason> host_request;
     ControlState control = ControlState::waiting;
     AfterBoot after_boot = AfterBoot::run;
     std::unique_ptr<Backend> backend;

@@ -268,6 +268,8 @@ void DomainManager::on_controller_event(const std::shared_ptr<Domain>& d, Contro
         // A guest whose watchdog fired is hung and will not exit by itself.
         if (event.reason == ShutdownReason::watchdog)
             spawn_guarded(m_executor, m_log, "domain " + d->id() + ": watchdog", stop_guest(d));
+        else if (event.reason == ShutdownReason::reboot && d->host_request)
+            d->requested_reason = d->host_request;  // a reboot after `uxl shutdown` is a poweroff
         break;
     case GuestEvent::rebooted_in_place:
         spawn_guarded(m_executor, m_log, "domain " + d->id() + ": reboot", on_rebooted_in_place(d));
@@ -319,6 +321,7 @@ asio::awaitable<void> DomainManager::on_guest_exit(std::shared_ptr<Domain> d, Gu
     }
     const ShutdownReason reason = d->requested_reason.value_or(d->backend->exit_reason(exit));
     d->requested_reason.reset();
+    d->host_request.reset();
     const int status = exit.exit_code.value_or(128 + exit.signal.value_or(0));
     const LifecycleDecision decision = decide(reason, d->spec);
     log_domain(*d, " has shut down, reason code " + std::to_string(shutdown_reason_code(reason)) +
@@ -333,6 +336,16 @@ asio::awaitable<void> DomainManager::on_rebooted_in_place(std::shared_ptr<Domain
     if (!d->active())
         co_return;
     d->requested_reason.reset();
+    if (d->host_request) {
+        // The host asked for a poweroff, and the guest rebooted: its kernel answered
+        // ctrl-alt-del itself (init had not taken it over), or its init answers it with a
+        // reboot (systemd's default). Stop the new kernel before it gets far, and carry the
+        // poweroff out.
+        log_domain(*d, " rebooted after a shutdown request: taking it as a poweroff");
+        d->requested_reason = d->host_request;
+        (void)co_await stop_guest(d);
+        co_return;
+    }
     const LifecycleDecision decision = decide(ShutdownReason::reboot, d->spec);
     if (decision.in_place_restart_ok && !d->record.devices_changed) {
         // The backend has already restarted the guest: the restart is done, and as with
@@ -357,18 +370,21 @@ asio::awaitable<void> DomainManager::on_rebooted_in_place(std::shared_ptr<Domain
     if (d->record.devices_changed && decision.in_place_restart_ok)
         log_domain(*d, ": its devices changed since it started; starting it anew");
     d->requested_reason = ShutdownReason::reboot;
-    co_await stop_guest(d);
+    (void)co_await stop_guest(d);
 }
 
 // Kills the guest through its monitor; its exit then comes through watch(). When the
 // monitor is gone, the watcher has already reported that.
-asio::awaitable<void> DomainManager::stop_guest(std::shared_ptr<Domain> d)
+asio::awaitable<Result<void>> DomainManager::stop_guest(std::shared_ptr<Domain> d)
 {
     if (d->state == DomainState::gone)
-        co_return;
+        co_return Result<void>{};
     auto killed = co_await monitor_command(d->record.dir, "kill", k_monitor_timeout);
-    if (!killed)
+    if (!killed) {
         log_domain(*d, ": cannot stop the guest: " + killed.error().message);
+        co_return std::unexpected(killed.error());
+    }
+    co_return Result<void>{};
 }
 
 asio::awaitable<void> DomainManager::carry_out(std::shared_ptr<Domain> d, ShutdownReason reason,

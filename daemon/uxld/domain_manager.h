@@ -46,7 +46,10 @@ public:
 
     // Requests, each called from a control session on the loop thread.
     asio::awaitable<Result<int>> create(const protocol::CreateRequest& request);
-    asio::awaitable<Result<void>> shutdown(const std::string& domain, bool reboot);
+    // shutdown: asks the guest to power off cleanly, once it can take that (waiting for it
+    // within a bound); `fallback` (-F) halts a guest that cannot. A reboot in place that
+    // follows is taken as the poweroff that was asked for. reboot: a host-initiated reboot.
+    asio::awaitable<Result<void>> shutdown(const std::string& domain, bool reboot, bool fallback = false);
     asio::awaitable<Result<void>> destroy(const std::string& domain);
     asio::awaitable<Result<void>> pause(const std::string& domain, bool pause);
     asio::awaitable<Result<void>> sysrq(const std::string& domain, char key);
@@ -105,7 +108,8 @@ private:
     asio::awaitable<void> restart(std::shared_ptr<Domain> d, LifecycleStep step);
     asio::awaitable<void> rename_restart(std::shared_ptr<Domain> d, ShutdownReason reason);
     void preserve(Domain& d, ShutdownReason reason);
-    asio::awaitable<void> stop_guest(std::shared_ptr<Domain> d);
+    asio::awaitable<Result<void>> stop_guest(std::shared_ptr<Domain> d);
+    asio::awaitable<Result<bool>> wait_clean_shutdown_ready(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
     asio::awaitable<Result<void>> balloon_to_target(std::shared_ptr<Domain> d);

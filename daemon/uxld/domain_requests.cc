@@ -7,6 +7,13 @@
 #include "monitor_client.h"
 
 namespace uxl::daemon {
+namespace {
+
+// How long `shutdown` waits for a booting guest to become able to take a clean shutdown
+// (UML: its init taking ctrl-alt-del over, about half a second after the kernel starts).
+constexpr auto k_clean_shutdown_wait = std::chrono::seconds(20);
+
+}  // namespace
 
 Result<void> DomainManager::require_live(const Domain& d) const
 {
@@ -37,7 +44,29 @@ Result<std::shared_ptr<Domain>> DomainManager::find_for(const std::string& quali
     return d;
 }
 
-asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain, bool reboot)
+// Polls the guest until it can take a clean shutdown, within a bound.
+asio::awaitable<Result<bool>> DomainManager::wait_clean_shutdown_ready(std::shared_ptr<Domain> d)
+{
+    const auto deadline = std::chrono::steady_clock::now() + k_clean_shutdown_wait;
+    asio::steady_timer timer(m_executor);
+    for (;;) {
+        if (!d->active())
+            co_return fail(Errc::invalid_state, "Domain " + d->id() + " is not running.");
+        if (d->control == ControlState::ready && d->controller) {
+            bool ready = false;
+            UXL_CO_TRY_ASSIGN(ready, co_await d->controller->clean_shutdown_ready());
+            if (ready)
+                co_return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            co_return false;
+        timer.expires_after(std::chrono::milliseconds(200));
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain, bool reboot, bool fallback)
 {
     std::shared_ptr<Domain> dom;
     if (reboot) {
@@ -48,21 +77,51 @@ asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain,
     if (dom->state == DomainState::shutdown)
         co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is already shut down.");
     UXL_CO_TRY(require_live(*dom));
-    if (dom->state == DomainState::paused)
-        (void)co_await dom->controller->unpause();
-    // Not a conditional of two co_awaits (see domain_manager.cc).
-    Result<void> r;
-    if (reboot)
-        r = co_await dom->controller->reboot();
-    else
-        r = co_await dom->controller->shutdown();
-    if (!r)
-        co_return fail(Errc::backend_failed, std::string(reboot ? "reboot" : "shutdown") + " failed: " + r.error().message);
     if (dom->state == DomainState::paused) {
-        dom->state = DomainState::running;
-        persist(*dom);
+        (void)co_await dom->controller->unpause();
+        if (dom->active()) {
+            dom->state = DomainState::running;
+            persist(*dom);
+        }
     }
-    m_log.write(std::string(reboot ? "Rebooting" : "Shutting down") + " domain " + dom->id());
+    if (reboot) {
+        dom->host_request.reset();
+        auto r = co_await dom->controller->reboot();
+        if (!r)
+            co_return fail(Errc::backend_failed, "reboot failed: " + r.error().message);
+        m_log.write("Rebooting domain " + dom->id());
+        co_return Result<void>{};
+    }
+
+    // A clean poweroff needs a guest that can take one: until then (a kernel still
+    // booting) the request would end in a reboot, so wait for it within a bound.
+    bool ready = false;
+    UXL_CO_TRY_ASSIGN(ready, co_await wait_clean_shutdown_ready(dom));
+    dom->host_request = ShutdownReason::poweroff;
+    if (!ready) {
+        if (!fallback) {
+            dom->host_request.reset();
+            // xl's words for a guest without a PV control interface (ERROR_NOPARAVIRT).
+            co_return fail(Errc::unsupported,
+                           "PV control interface not available: external graceful shutdown not possible.\n"
+                           "Use \"-F\" to fallback to ACPI power event.",
+                           "no-pv-control");
+        }
+        // -F: halt it now; the exit that follows is a poweroff.
+        log_domain(*dom, " cannot take a clean shutdown yet: halting it (-F)");
+        dom->requested_reason = ShutdownReason::poweroff;
+        auto halted = co_await dom->controller->halt();
+        if (!halted) {
+            UXL_CO_TRY(co_await stop_guest(dom));
+        }
+        co_return Result<void>{};
+    }
+    auto r = co_await dom->controller->shutdown();
+    if (!r) {
+        dom->host_request.reset();
+        co_return fail(Errc::backend_failed, "shutdown failed: " + r.error().message);
+    }
+    m_log.write("Shutting down domain " + dom->id());
     co_return Result<void>{};
 }
 

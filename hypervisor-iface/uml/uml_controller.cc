@@ -95,6 +95,8 @@ public:
 
     awaitable<Result<void>> shutdown() override { return simple(m_state, "cad"); }
     awaitable<Result<void>> reboot() override { return simple(m_state, "reboot"); }
+    awaitable<Result<bool>> clean_shutdown_ready() override { return cad_ready(m_state); }
+    awaitable<Result<void>> halt() override { return simple(m_state, "halt"); }
     awaitable<Result<void>> pause() override { return simple(m_state, "stop"); }
     awaitable<Result<void>> unpause() override { return simple(m_state, "go"); }
 
@@ -170,6 +172,24 @@ private:
     }
 
     static awaitable<Result<void>> done() { co_return Result<void>{}; }
+
+    // /proc/sys/kernel/ctrl-alt-del is 1 from boot until init disables the kernel's own
+    // answer (reboot(RB_DISABLE_CAD)); from then on `cad` reaches init. Before procfs is up
+    // the read fails ("Failed to open file"): not ready either.
+    static awaitable<Result<bool>> cad_ready(std::shared_ptr<State> state)
+    {
+        auto reply = co_await state->request("proc sys/kernel/ctrl-alt-del");
+        if (!reply) {
+            if (reply.error().code == Errc::backend_failed || reply.error().code == Errc::invalid_state)
+                co_return false;
+            co_return std::unexpected(std::move(reply).error());
+        }
+        std::string value;
+        for (char c : *reply)
+            if (std::isdigit(static_cast<unsigned char>(c)))
+                value += c;
+        co_return value == "0";
+    }
 
     template <class T>
     static awaitable<Result<T>> no_slot(int slot)

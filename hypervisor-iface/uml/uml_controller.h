@@ -2,7 +2,8 @@
 // the guest's own events (reference/backends.md §1).
 //
 //   shutdown = `cad` (ctrl-alt-del: busybox init runs its ::ctrlaltdel: action, a clean
-//   poweroff); reboot = `reboot`; pause = `stop`; unpause = `go`; sysrq = `sysrq <c>`,
+//   poweroff), ready once `proc sys/kernel/ctrl-alt-del` reads 0 (init has taken it over);
+//   halt = `halt`; reboot = `reboot`; pause = `stop`; unpause = `go`; sysrq = `sysrq <c>`,
 //   except `t`, which panics UML 6.1.
 //
 // Events: the first MCONSOLE_SOCKET notification says where the mconsole is and that the

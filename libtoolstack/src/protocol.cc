@@ -198,6 +198,8 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["op"] = r.reboot ? "reboot" : "shutdown";
                 j["domain"] = r.domain;
                 j["all"] = r.all;
+                if (r.fallback)
+                    j["fallback"] = true;
             } else if constexpr (std::is_same_v<T, WaitRequest>) {
                 j["op"] = "wait";
                 j["domain"] = r.domain;
@@ -271,6 +273,7 @@ Result<DecodedRequest> decode_request(std::string_view line)
         ShutdownRequest r;
         r.domain = UXL_TRY(field<std::string>(j, "domain", ""));
         r.all = UXL_TRY(field<bool>(j, "all", false));
+        r.fallback = UXL_TRY(field<bool>(j, "fallback", false));
         r.reboot = op == "reboot";
         out.request = std::move(r);
     } else if (op == "wait") {
@@ -353,6 +356,8 @@ std::string encode_reply(const Reply& reply)
     Json j{{"id", reply.id}, {"ok", !reply.error}};
     if (reply.error) {
         j["error"] = {{"code", errc_to_wire(reply.error->code)}, {"message", reply.error->message}};
+        if (!reply.error->context.empty())
+            j["error"]["context"] = reply.error->context;
     }
     if (reply.domid)
         j["domid"] = *reply.domid;
@@ -393,7 +398,8 @@ Result<Reply> decode_reply(std::string_view line)
         if (e == j.end() || !e->is_object())
             return std::unexpected(bad("the daemon sent a failure without an error"));
         r.error = Error{errc_from_wire(UXL_TRY(field<std::string>(*e, "code", "internal"))),
-                        UXL_TRY(field<std::string>(*e, "message", "")), {}};
+                        UXL_TRY(field<std::string>(*e, "message", "")),
+                        UXL_TRY(field<std::string>(*e, "context", ""))};
     }
     if (j.contains("domid"))
         r.domid = UXL_TRY(field<int>(j, "domid", 0));

@@ -110,13 +110,25 @@ cat >"$root/etc/inittab" <<'EOF'
 
 # mconsole `cad' sends Ctrl-Alt-Del: power off cleanly (UML then exits with status 0).
 # (busybox puts poweroff in /sbin; /bin/poweroff does not exist.)
-::ctrlaltdel:/sbin/poweroff
+::ctrlaltdel:/etc/rc.cad
 ::shutdown:/bin/echo "uxl example guest: powering off"
 ::shutdown:/bin/sync
 ::shutdown:/bin/sh -c 'umount -a -r 2>/dev/null; :'
 EOF
 
 echo example >"$root/etc/hostname"
+
+# Ctrl-Alt-Del (what `uxl shutdown' sends) powers the guest off. With uxl.cad=reboot on the
+# kernel command line it reboots instead, as systemd's default ctrl-alt-del.target does:
+# uxl's tests use that to check that a shutdown still ends powered off.
+cat >"$root/etc/rc.cad" <<'EOF'
+#!/bin/sh
+for arg in $(cat /proc/cmdline); do
+    [ "$arg" = uxl.cad=reboot ] && exec /sbin/reboot
+done
+exec /sbin/poweroff
+EOF
+chmod 0755 "$root/etc/rc.cad"
 
 cat >"$root/etc/rc.net" <<'EOF'
 #!/bin/sh

@@ -644,4 +644,113 @@ TEST_F(UxldIntegration, ControlSocketSurvivesBadClients)
     ::close(idle);
 }
 
+// ---------------------------------------------------------------------------------------------
+// `uxl shutdown` ends in a powered-off guest (issue 10): during boot, with an init that
+// answers ctrl-alt-del with a reboot, and for a mix of booting and running guests.
+
+// Rebooting in place leaves a second kernel banner ("Linux version") in the console log.
+constexpr const char* kKernelBanner = "Linux version";
+
+TEST_F(UxldIntegration, ShutdownDuringBootPowersTheGuestOff)
+{
+    for (int i = 0; i < 3; ++i) {
+        const std::string name = "sb" + std::to_string(i);
+        SCOPED_TRACE(name);
+        RunResult made = uxl({"create", write_config(name)});
+        ASSERT_EQ(made.exit_code, 0) << show(made);
+        // The kernel is up and printing, its init not yet: the window in which UML's own
+        // answer to ctrl-alt-del is a reboot.
+        ASSERT_TRUE(wait_until([&] { return console_log(name).find("Kernel command line:") != std::string::npos; },
+                               kBootTimeout)) << console_log(name);
+        RunResult down = uxl({"shutdown", "-w", name}, "", 60s);
+        EXPECT_EQ(down.exit_code, 0) << show(down);
+        EXPECT_NE(down.err.find("has been destroyed"), std::string::npos) << show(down);
+        EXPECT_FALSE(row_of(name).has_value()) << "it came back: " << uxl({"list"}).out;
+        EXPECT_EQ(count_of(console_log(name), kKernelBanner), 1u) << "it rebooted:\n" << console_log(name);
+        EXPECT_NE(console_log(name).find("uxl example guest: powering off"), std::string::npos)
+            << "not a clean poweroff through init:\n" << console_log(name);
+    }
+    EXPECT_EQ(slurp(m_root + "/log/uxld.log").find("Rebooting now"), std::string::npos);
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 20s)) << describe(domain_procs());
+}
+
+TEST_F(UxldIntegration, ShutdownOfAGuestWhoseInitRebootsOnCtrlAltDelStillPowersOff)
+{
+    for (int i = 0; i < 3; ++i) {
+        const std::string name = "cr" + std::to_string(i);
+        SCOPED_TRACE(name);
+        // The example image's init reboots on ctrl-alt-del with uxl.cad=reboot, as systemd does.
+        int domid = create(name, "extra=\"uxl.cad=reboot\"\non_reboot=\"restart\"\n");
+        ASSERT_GT(domid, 0);
+        ASSERT_TRUE(wait_for_banner(name)) << console_log(name);
+        RunResult down = uxl({"shutdown", "-w", name}, "", 60s);
+        EXPECT_EQ(down.exit_code, 0) << show(down);
+        EXPECT_NE(down.err.find("Domain " + std::to_string(domid) + " has been destroyed"), std::string::npos)
+            << show(down);
+        EXPECT_FALSE(row_of(name).has_value()) << "it came back: " << uxl({"list"}).out;
+    }
+    const std::string log = slurp(m_root + "/log/uxld.log");
+    EXPECT_NE(log.find("rebooted after a shutdown request: taking it as a poweroff"), std::string::npos) << log;
+    EXPECT_EQ(log.find("Rebooting now"), std::string::npos) << log;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 20s)) << describe(domain_procs());
+}
+
+TEST_F(UxldIntegration, ShutdownAllWaitsForBootingAndRunningGuests)
+{
+    for (const char* name : {"up1", "up2"}) {
+        ASSERT_GT(create(name), 0);
+        ASSERT_TRUE(wait_for_banner(name)) << console_log(name);
+    }
+    for (const char* name : {"boot1", "boot2"}) {
+        RunResult made = uxl({"create", write_config(name)});
+        ASSERT_EQ(made.exit_code, 0) << show(made);
+    }
+    RunResult down = uxl({"shutdown", "-a", "-w"}, "", 120s);
+    EXPECT_EQ(down.exit_code, 0) << show(down);
+    EXPECT_NE(down.err.find("Waiting for 4 domains"), std::string::npos) << show(down);
+    EXPECT_EQ(count_of(down.err, "has been destroyed"), 4u) << show(down);
+    EXPECT_TRUE(guests().empty()) << uxl({"list"}).out;
+    for (const char* name : {"up1", "up2", "boot1", "boot2"})
+        EXPECT_EQ(count_of(console_log(name), kKernelBanner), 1u) << name << " rebooted:\n" << console_log(name);
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 20s)) << describe(domain_procs());
+}
+
+// A guest whose init never takes ctrl-alt-del over (here a shell that only waits) cannot
+// take a clean shutdown: refused in xl's words for a guest without PV control; -F halts it.
+TEST_F(UxldIntegration, ShutdownOfAGuestThatCannotTakeItIsRefusedAndForcedWithF)
+{
+    int domid = create("nocad", "extra='rdinit=/bin/sh -- -c \"echo no-cad-init; exec sleep 100000\"'\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_until([&] { return console_log("nocad").find("no-cad-init") != std::string::npos; },
+                           kBootTimeout)) << console_log("nocad");
+    RunResult refused = uxl({"shutdown", "nocad"}, "", 60s);
+    EXPECT_EQ(refused.exit_code, 1) << show(refused);
+    EXPECT_NE(refused.err.find("PV control interface not available: external graceful shutdown not possible.\n"
+                               "Use \"-F\" to fallback to ACPI power event.\n"),
+              std::string::npos) << show(refused);
+    EXPECT_NE(refused.err.find("shutdown failed (rc=-8)"), std::string::npos) << show(refused);
+    EXPECT_EQ(domid_of("nocad").value_or(-1), domid) << "a refused shutdown changed the domain";
+
+    RunResult forced = uxl({"shutdown", "-F", "-w", "nocad"}, "", 60s);
+    EXPECT_EQ(forced.exit_code, 0) << show(forced);
+    EXPECT_NE(forced.err.find("has been destroyed"), std::string::npos) << show(forced);
+    EXPECT_FALSE(row_of("nocad").has_value()) << uxl({"list"}).out;
+    EXPECT_TRUE(wait_until([&] { return domain_procs().empty(); }, 20s)) << describe(domain_procs());
+}
+
+// `rename` changes every place that reports the name, the stored config (`list -l`) too:
+// xendomains acts on what `list -l` says.
+TEST_F(UxldIntegration, RenameShowsTheNewNameInListLong)
+{
+    ASSERT_GT(create("before"), 0);
+    RunResult r = uxl({"rename", "before", "after"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    RunResult longlist = uxl({"list", "-l"});
+    EXPECT_EQ(longlist.exit_code, 0) << show(longlist);
+    EXPECT_NE(longlist.out.find("\"name\": \"after\""), std::string::npos) << longlist.out;
+    EXPECT_EQ(longlist.out.find("\"name\": \"before\""), std::string::npos) << longlist.out;
+    EXPECT_TRUE(row_of("after").has_value());
+    EXPECT_FALSE(row_of("before").has_value());
+}
+
 }  // namespace

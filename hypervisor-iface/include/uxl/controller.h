@@ -87,6 +87,17 @@ public:
     // A clean shutdown through the guest's init (UML: ctrl-alt-del). Returns once the guest
     // has accepted the request; the exit itself is seen by the monitor.
     virtual awaitable<Result<void>> shutdown() = 0;
+    // Whether the guest can take a clean shutdown now: false while it is still booting and
+    // nothing in it would turn shutdown() into a clean poweroff yet (UML: until its init has
+    // taken ctrl-alt-del over from the kernel, whose own answer is an immediate reboot).
+    // Backends whose shutdown() is always clean keep the default.
+    virtual awaitable<Result<bool>> clean_shutdown_ready() { co_return true; }
+    // Stops the guest's kernel at once, without its init (UML: mconsole `halt`); the exit
+    // is seen by the monitor. What `uxl shutdown -F` falls back to.
+    virtual awaitable<Result<void>> halt()
+    {
+        co_return fail(Errc::unsupported, "This backend cannot halt a guest.");
+    }
     // A host-initiated reboot; a rebooted_in_place event follows when the guest is back
     // (or a shutdown_requested(reboot) and an exit, for a backend that restarts by exiting).
     virtual awaitable<Result<void>> reboot() = 0;

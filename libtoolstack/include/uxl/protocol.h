@@ -76,6 +76,9 @@ struct ShutdownRequest {
     std::string domain;  // empty with all=true
     bool all = false;
     bool reboot = false;
+    // `-F`: a guest that cannot take a clean shutdown (still booting) is halted instead of
+    // the request being refused.
+    bool fallback = false;
 };
 struct WaitRequest {
     std::string domain;
