@@ -202,16 +202,18 @@ int requires_arguments(const GlobalOptions& globals, const Command& command, int
     return k_exit_usage;
 }
 
+// xl's help(): the full list for no command or "help"; an unknown command is said on
+// stdout, and help exits 0 either way.
 int main_help(const GlobalOptions& globals, const Command&, const std::vector<std::string>& args)
 {
-    if (args.empty()) {
+    if (args.empty() || args[0] == "help") {
         print_full_help(globals);
         return k_exit_success;
     }
     const Command* command = find_command(args[0]);
     if (!command) {
-        std::fprintf(stderr, "command \"%s\" not implemented\n", args[0].c_str());
-        return k_exit_failure;
+        std::printf("command \"%s\" not implemented\n", args[0].c_str());
+        return k_exit_success;
     }
     print_command_help(globals, *command);
     return k_exit_success;

@@ -399,10 +399,10 @@ std::string format_vcpu_list(const std::vector<DomainInfo>& domains)
 
 std::string format_vm_list(const std::vector<DomainInfo>& domains)
 {
+    // libxl_list_vm skips only stub domains, so Domain-0 is listed too, whatever the help
+    // text says.
     std::string out = "UUID                                  ID    name\n";
     for (const DomainInfo& d : domains) {
-        if (d.domid == 0)
-            continue;
         append_format(out, "%s  %d    %-30s\n", d.uuid.c_str(), d.domid, d.name.c_str());
     }
     return out;

@@ -49,6 +49,22 @@ TEST(Cli, HelpSucceeds)
     EXPECT_NE(r.out.find("Usage uxl [-vfNtT] <subcommand> [args]"), std::string::npos);
 }
 
+TEST(Cli, HelpForAnUnknownCommandSaysSoOnStdoutAndSucceeds)
+{
+    // xl's help(): printf, and main_help returns 0.
+    RunResult r = run_uxl({"help", "frobnicate"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "command \"frobnicate\" not implemented\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, HelpHelpIsTheFullList)
+{
+    RunResult r = run_uxl({"help", "help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("full list of subcommands:"), std::string::npos) << r.out;
+}
+
 TEST(Cli, HelpForACommandUsesXlsLayout)
 {
     RunResult r = run_uxl({"help", "create"});

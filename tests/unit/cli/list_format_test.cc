@@ -315,11 +315,12 @@ TEST(FormatVcpuList, XlsColumnsAndStateLetters)
               "off                                  4     0    -   --p       0.0  all / all\n");
 }
 
-TEST(FormatVmList, GuestsOnlyInXlsLayout)
+TEST(FormatVmList, EveryDomainWithDomain0InXlsLayout)
 {
     const std::string out = format_vm_list({domain0(), guest(3, "web"), guest(12, "db")});
     EXPECT_EQ(out,
               "UUID                                  ID    name\n"
+              "00000000-0000-0000-0000-000000000000  0    Domain-0                      \n"
               "5c3f2a1e-0b7d-4c2e-9f00-000000000003  3    web                           \n"
               "5c3f2a1e-0b7d-4c2e-9f00-0000000000012  12    db                            \n");
 }
