@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -95,6 +96,22 @@ bool daemonize(std::string& error)
 
 }  // namespace
 
+// uxld holds about three descriptors per running domain and two per shut-down one (the
+// monitor's socket, the controller's), so a thousand domains need more than the usual soft
+// limit of 1,024: take the whole hard limit. Returns the soft limit now in force.
+rlim_t raise_file_limit()
+{
+    struct rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 0;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &limit);
+        (void)::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return limit.rlim_cur;
+}
+
 int main(int argc, char** argv)
 {
     Options options;
@@ -116,6 +133,7 @@ int main(int argc, char** argv)
         }
     }
 
+    const rlim_t file_limit = raise_file_limit();
     DaemonPaths paths = default_paths(options.root);
     std::string error;
     if (!create_directories(paths, error)) {
@@ -156,7 +174,7 @@ int main(int argc, char** argv)
     }
 
     log.write("uxld " UXL_VERSION " starting (" + std::string(paths.system_mode ? "system" : "session") +
-              " mode, socket " + paths.socket + ")");
+              " mode, socket " + paths.socket + ", " + std::to_string(file_limit) + " file descriptors)");
 
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int signo) {
