@@ -214,10 +214,13 @@ asio::awaitable<Result<void>> DomainManager::start_monitor(std::shared_ptr<Domai
     monitor_plan.working_dir = plan.working_dir.empty() ? dir : plan.working_dir;
     monitor_plan.console_log = m_paths.console_log(d->record.name);
     {
+        errno = 0;
         std::ofstream out(dir + "/plan.json", std::ios::trunc);
         out << encode_monitor_plan(monitor_plan);
+        out.flush();
         if (!out)
-            co_return fail(Errc::io, "cannot write " + dir + "/plan.json");
+            co_return fail(Errc::io, "cannot write " + dir + "/plan.json" +
+                                         (errno ? std::string(": ") + std::strerror(errno) : std::string()));
     }
     co_await asio::post(m_pool, asio::use_awaitable);
     Result<void> spawned = spawn_monitor(m_paths.monitor_binary, dir);
