@@ -27,6 +27,17 @@ std::string_view read_small_file(const char* path, char* buffer, size_t size)
     return n > 0 ? std::string_view(buffer, static_cast<size_t>(n)) : std::string_view();
 }
 
+// Calls `visit` with each line of `text` (without its newline).
+template <class Visit>
+void for_each_line(std::string_view text, Visit visit)
+{
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find('\n', pos);
+        visit(text.substr(pos, end == std::string_view::npos ? end : end - pos));
+        pos = end == std::string_view::npos ? text.size() : end + 1;
+    }
+}
+
 double clock_ticks()
 {
     return static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -38,13 +49,9 @@ std::vector<protocol::VcpuInfo> host_vcpus()
 {
     std::vector<protocol::VcpuInfo> out;
     char buffer[16384];
-    std::string_view text = read_small_file("/proc/stat", buffer, sizeof buffer);
-    for (size_t pos = 0; pos < text.size();) {
-        size_t end = text.find('\n', pos);
-        std::string_view line = text.substr(pos, end == std::string_view::npos ? end : end - pos);
-        pos = end == std::string_view::npos ? text.size() : end + 1;
+    for_each_line(read_small_file("/proc/stat", buffer, sizeof buffer), [&](std::string_view line) {
         if (line.size() < 4 || !line.starts_with("cpu") || !std::isdigit(static_cast<unsigned char>(line[3])))
-            continue;
+            return;
         protocol::VcpuInfo vcpu;
         const char* p = line.data() + 3;
         const char* last = line.data() + line.size();
@@ -61,7 +68,7 @@ std::vector<protocol::VcpuInfo> host_vcpus()
         vcpu.blocked = true;
         vcpu.seconds = static_cast<double>(ticks) / clock_ticks();
         out.push_back(vcpu);
-    }
+    });
     return out;
 }
 
@@ -137,21 +144,16 @@ ProcStat read_proc_stat(pid_t pid, pid_t tid)
 std::uint64_t meminfo_kb(std::string_view key)
 {
     char buffer[4096];
-    std::string_view text = read_small_file("/proc/meminfo", buffer, sizeof buffer);
     // Lines "MemTotal:       24683300 kB".
-    for (size_t pos = 0; pos < text.size();) {
-        size_t end = text.find('\n', pos);
-        std::string_view line = text.substr(pos, end == std::string_view::npos ? end : end - pos);
-        pos = end == std::string_view::npos ? text.size() : end + 1;
+    std::uint64_t value = 0;
+    for_each_line(read_small_file("/proc/meminfo", buffer, sizeof buffer), [&](std::string_view line) {
         if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
             size_t digits = line.find_first_of("0123456789", key.size());
-            std::uint64_t value = 0;
             if (digits != std::string_view::npos)
                 std::from_chars(line.data() + digits, line.data() + line.size(), value);
-            return value;
         }
-    }
-    return 0;
+    });
+    return value;
 }
 
 protocol::DomainInfo host_domain_info(bool with_config, bool with_vcpus)

@@ -52,6 +52,7 @@ protected:
         return s;
     }
 
+    // Runs one hook to its end on an event loop of its own.
     static Result<HookOutcome> run(HookSpec spec)
     {
         asio::io_context io;
@@ -215,15 +216,7 @@ bool eventually_dead(pid_t pid)
 // `unblock` is called (it should kill what keeps the hook running) and the run is waited for.
 Result<HookOutcome> run_or_unblock(const HookSpec& spec, const std::function<void()>& unblock)
 {
-    auto run = std::async(std::launch::async, [spec] {
-        asio::io_context io;
-        std::optional<Result<HookOutcome>> result;
-        asio::co_spawn(
-            io, [&]() -> asio::awaitable<void> { result = co_await run_hook(io.get_executor(), spec); },
-            asio::detached);
-        io.run();
-        return *result;
-    });
+    auto run = std::async(std::launch::async, [spec] { return HookRunnerTest::run(spec); });
     if (run.wait_for(60s) != std::future_status::ready) {
         ADD_FAILURE() << "run_hook did not return within 60 s";
         unblock();
