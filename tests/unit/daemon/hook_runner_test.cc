@@ -52,6 +52,7 @@ protected:
         return s;
     }
 
+public:
     // Runs one hook to its end on an event loop of its own.
     static Result<HookOutcome> run(HookSpec spec)
     {
@@ -63,6 +64,8 @@ protected:
         io.run();
         return *result;
     }
+
+protected:
 
     static std::string read(const std::string& path)
     {
