@@ -1,5 +1,7 @@
 #include "config_lookup.h"
 
+#include "install_paths.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +27,9 @@ std::vector<std::string> config_search_path()
         }
         return dirs;
     }
-    return {".", "/etc/uxl", "/etc/xen"};
+    // install::conf_dir is where this build installs uxl's configuration (/etc/uxl unless
+    // configured otherwise: cmake/install_dirs.cmake); /etc/xen is Xen's own.
+    return {".", install::conf_dir, "/etc/xen"};
 }
 
 std::string find_config_file(std::string_view name, std::vector<std::string>* searched)

@@ -1,8 +1,9 @@
 // Where `uxl create foo` finds foo.
 //
 // xl opens the path as given; xm searched ".:/etc/xen". uxl does both: a name that contains
-// a '/' is used as given, and a bare name is looked up in ".", then /etc/uxl/, then
-// /etc/xen/ — the first existing file wins. UXL_CONFIG_PATH (colon-separated) replaces the
+// a '/' is used as given, and a bare name is looked up in ".", then /etc/uxl/ (the
+// configuration directory this build installs, decided at configure time), then /etc/xen/
+// — the first existing file wins. UXL_CONFIG_PATH (colon-separated) replaces the
 // search list, for tests and unusual layouts.
 #pragma once
 

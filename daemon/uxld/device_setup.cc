@@ -91,8 +91,16 @@ asio::awaitable<Result<HookOutcome>> DeviceSetup::run_paired_hook(DomainRecord& 
     // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
     HookSpec hook{script, first, env, m_defaults.hotplug_timeout, m_paths.hotplug_log()};
     auto ran = co_await run_hook(m_executor, std::move(hook));
-    if (!ran)
+    if (!ran) {
+        // A script missing from the scripts directory means the scripts were never
+        // installed where this uxld looks: say where that is and what goes there.
+        if (ran.error().code == Errc::not_found && script.starts_with(m_paths.scripts_dir + "/"))
+            ran.error().message += "; uxld's hook scripts directory is " + m_paths.scripts_dir +
+                                   " (uxld --print-paths): install uxl's scripts there with `cmake --install "
+                                   "BUILD_DIR', or copy share/scripts/" +
+                                   fs::path(script).filename().string() + " from the source tree";
         co_return ran;
+    }
     args.insert(args.begin(), teardown);
     record.teardown.push_back(TeardownStep{key, {}, script, std::move(args), std::move(env)});
     (void)m_store.save(record);

@@ -1,6 +1,7 @@
 // uxld: the domain daemon (the xencommons role).
 //
-//   1. read options; choose system or session paths;
+//   1. read options; choose system or session paths (installed or build-tree settings,
+//      scripts and monitor: paths.h), or just print them (--print-paths);
 //   2. daemonize unless --foreground (guests never depend on this process: each has its
 //      own monitor, in its own session);
 //   3. re-adopt the domains of the state files;
@@ -32,16 +33,19 @@ namespace {
 
 struct Options {
     bool foreground = false;
+    bool print_paths = false;
     std::string root;
     std::string pidfile;
 };
 
 void usage()
 {
-    std::fputs("Usage: uxld [--foreground] [--root DIR] [--pidfile FILE]\n\n"
+    std::fputs("Usage: uxld [--foreground] [--root DIR] [--pidfile FILE]\n"
+               "       uxld [--root DIR] --print-paths\n\n"
                "The uxl domain daemon. As root it uses /run/uxl, /var/lib/uxl and /var/log/uxl;\n"
                "as a normal user $XDG_RUNTIME_DIR/uxl and ~/.local/share/uxl; --root DIR puts\n"
-               "everything under DIR.\n",
+               "everything under DIR. --print-paths prints the files and directories it would use\n"
+               "(settings, hook scripts, monitor, socket, state, logs) and exits.\n",
                stdout);
 }
 
@@ -93,6 +97,22 @@ bool daemonize(std::string& error)
     return true;
 }
 
+// Says at start which settings and hook scripts this uxld uses, and warns when the scripts
+// are missing: otherwise the first vif would be the first to tell.
+void log_settings_paths(const DaemonPaths& paths, DaemonLog& log)
+{
+    struct stat st {};
+    const bool have_config = ::stat(paths.config_file.c_str(), &st) == 0;
+    const bool have_scripts = ::stat(paths.scripts_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    log.write(std::string(paths.layout == Layout::build_tree ? "running from the build tree: " : "") +
+              "settings " + paths.config_file + (have_config ? "" : " (absent: xl's defaults)") +
+              ", hook scripts " + paths.scripts_dir + ", monitor " + paths.monitor_binary);
+    if (!have_scripts)
+        log.write("warning: the hook scripts directory " + paths.scripts_dir +
+                  " does not exist; vifs and disks with script= fail until vif-bridge, vif-route"
+                  " and block (share/scripts/ in the source tree) are installed there, as"
+                  " `cmake --install BUILD_DIR' does");
+}
 
 }  // namespace
 
@@ -123,6 +143,8 @@ int main(int argc, char** argv)
             options.root = argv[++i];
         } else if (arg == "--pidfile" && i + 1 < argc) {
             options.pidfile = argv[++i];
+        } else if (arg == "--print-paths") {
+            options.print_paths = true;
         } else if (arg == "--help" || arg == "-h") {
             usage();
             return 0;
@@ -135,6 +157,10 @@ int main(int argc, char** argv)
 
     const rlim_t file_limit = raise_file_limit();
     DaemonPaths paths = default_paths(options.root);
+    if (options.print_paths) {
+        std::fputs(describe_paths(paths).c_str(), stdout);
+        return 0;
+    }
     std::string error;
     if (!create_directories(paths, error)) {
         std::fprintf(stderr, "uxld: %s\n", error.c_str());
@@ -175,6 +201,7 @@ int main(int argc, char** argv)
 
     log.write("uxld " UXL_VERSION " starting (" + std::string(paths.system_mode ? "system" : "session") +
               " mode, socket " + paths.socket + ", " + std::to_string(file_limit) + " file descriptors)");
+    log_settings_paths(paths, log);
 
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int signo) {

@@ -1,5 +1,7 @@
 #include "paths.h"
 
+#include "install_paths.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,21 +14,20 @@ namespace fs = std::filesystem;
 namespace uxl::daemon {
 namespace {
 
-// The monitor is installed next to uxld in a build tree, or in libexec/uxl when installed.
-std::string find_monitor_binary()
+// The directory of the running uxld, or empty when /proc/self/exe cannot be read.
+fs::path own_directory()
 {
-    if (const char* env = std::getenv("UXL_MONITOR"); env && *env)
-        return env;
     std::error_code ec;
     fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        for (fs::path candidate : {self.parent_path() / "uxl-monitor",
-                                   self.parent_path().parent_path() / "libexec/uxl/uxl-monitor"}) {
-            if (fs::exists(candidate, ec))
-                return candidate.string();
-        }
-    }
-    return UXL_LIBEXECDIR "/uxl/uxl-monitor";
+    return ec ? fs::path() : self.parent_path();
+}
+
+// Whether uxld runs from the build tree it was built in (not from an install, nor from a
+// copy elsewhere): its directory is that build's daemon/ directory.
+bool runs_from_build_tree(const fs::path& own_dir)
+{
+    std::error_code ec;
+    return !own_dir.empty() && fs::equivalent(own_dir, install::build_daemon_dir, ec);
 }
 
 std::string pick_mem_dir(const std::string& fallback)
@@ -44,9 +45,20 @@ std::string pick_mem_dir(const std::string& fallback)
 DaemonPaths default_paths(const std::string& root)
 {
     DaemonPaths p;
-    p.monitor_binary = find_monitor_binary();
-    p.config_file = "/etc/uxl/uxl.conf";
-    p.scripts_dir = "/etc/uxl/scripts";
+    const fs::path own_dir = own_directory();
+    if (runs_from_build_tree(own_dir)) {
+        p.layout = Layout::build_tree;
+        p.monitor_binary = (own_dir / "uxl-monitor").string();
+        p.config_file = std::string(install::source_dir) + "/etc/uxl.conf";
+        p.scripts_dir = std::string(install::source_dir) + "/share/scripts";
+    } else {
+        p.layout = Layout::installed;
+        p.monitor_binary = install::monitor_binary;
+        p.config_file = install::config_file;
+        p.scripts_dir = install::scripts_dir;
+    }
+    if (const char* env = std::getenv("UXL_MONITOR"); env && *env)
+        p.monitor_binary = env;
     if (!root.empty()) {
         // A private root may bring its own settings and scripts.
         std::error_code ec;
@@ -83,6 +95,22 @@ DaemonPaths default_paths(const std::string& root)
     p.log_dir = data + "/log";
     p.mem_dir = pick_mem_dir(run + "/mem");
     return p;
+}
+
+std::string describe_paths(const DaemonPaths& paths)
+{
+    std::string out;
+    auto line = [&out](const char* key, const std::string& value) { out += std::string(key) + ": " + value + "\n"; };
+    line("layout", paths.layout == Layout::build_tree ? "build-tree" : "installed");
+    line("mode", paths.system_mode ? "system" : "session");
+    line("config_file", paths.config_file);
+    line("scripts_dir", paths.scripts_dir);
+    line("monitor", paths.monitor_binary);
+    line("socket", paths.socket);
+    line("state_dir", paths.state_dir);
+    line("run_dir", paths.run_dir);
+    line("log_dir", paths.log_dir);
+    return out;
 }
 
 bool create_directories(const DaemonPaths& paths, std::string& error)

@@ -1,15 +1,24 @@
-// Where uxld keeps its socket, state, logs and per-domain directories.
+// Where uxld keeps its socket, state, logs and per-domain directories, and where it finds
+// its settings (uxl.conf), hook scripts and monitor.
 //
 // System mode (root): the paths of ARCHITECTURE.md. Session mode (a normal user): under
 // $XDG_RUNTIME_DIR/uxl and ~/.local/share/uxl. `--root DIR` puts everything under DIR,
 // for tests and for running several daemons side by side (one per network namespace).
+//
+// Settings, scripts and monitor: an installed uxld uses the paths its install put them in
+// (decided at configure time, cmake/install_dirs.cmake); a uxld run from its build tree
+// (build/daemon/uxld) uses the source tree's etc/uxl.conf and share/scripts/ and the
+// build's uxl-monitor, so the README's tour works without installing anything.
 #pragma once
 
 #include <string>
 
 namespace uxl::daemon {
 
+enum class Layout { installed, build_tree };
+
 struct DaemonPaths {
+    Layout layout = Layout::installed;
     bool system_mode = true;
     std::string socket;       // the control socket
     std::string state_dir;    // one JSON file per domain, and the domid counter
@@ -28,6 +37,10 @@ struct DaemonPaths {
 // The paths for this process: system mode when running as root, session mode otherwise;
 // `root` (may be empty) overrides both.
 DaemonPaths default_paths(const std::string& root);
+
+// The paths as `key: value` lines (layout, mode, config_file, scripts_dir, monitor, socket,
+// state_dir, run_dir, log_dir), for `uxld --print-paths`.
+std::string describe_paths(const DaemonPaths& paths);
 
 // Creates the directories (mode 0755 for shared ones, 0700 for private ones).
 bool create_directories(const DaemonPaths& paths, std::string& error);
