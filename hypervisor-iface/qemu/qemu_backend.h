@@ -47,6 +47,8 @@ public:
     // qemu-system-x86_64 is installed (and /dev/kvm opens, when planning for KVM).
     Result<void> check_host(const DomainSpec& spec) const override;
     std::vector<std::pair<std::string, std::string>> host_facts() const override;
+    // qemu_controller.cc: the QMP controller.
+    Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const override;
     // QEMU exits 0 after a guest poweroff, and after a guest reboot too (it runs with
     // `-action reboot=shutdown`, and the controller reports that reboot first); a guest
     // panic makes it exit 1 (`panic=exit-failure`). So an exit the controller said nothing
