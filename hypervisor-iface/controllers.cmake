@@ -1,12 +1,16 @@
-# The async controllers (UML mconsole for now): the part of hypervisor-iface that uses
-# Boost.Asio, header-only (Debian's libboost-dev 1.74). Included at the end of
+# The async controllers (UML mconsole, the QEMU QMP client): the part of hypervisor-iface
+# that uses Boost.Asio, header-only (Debian's libboost-dev 1.74). Included at the end of
 # hypervisor-iface/CMakeLists.txt.
 find_package(Boost 1.74 REQUIRED)
 
 target_sources(hypervisor_iface PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/uml/mconsole.cc
-    ${CMAKE_CURRENT_LIST_DIR}/uml/uml_controller.cc)
+    ${CMAKE_CURRENT_LIST_DIR}/uml/uml_controller.cc
+    ${CMAKE_CURRENT_LIST_DIR}/qemu/qmp.cc
+    ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_controller.cc)
 target_link_libraries(hypervisor_iface PUBLIC Boost::headers)
+# QMP is JSON; nlohmann stays in the .cc files (qmp.h passes JSON as text).
+target_link_libraries(hypervisor_iface PRIVATE nlohmann_json::nlohmann_json)
 # No deprecated Asio names, and coroutines visible to clang-tidy (STYLE.md, build hygiene).
 target_compile_definitions(hypervisor_iface PUBLIC
     BOOST_ASIO_NO_DEPRECATED

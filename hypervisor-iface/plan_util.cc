@@ -30,12 +30,8 @@ std::string describe_kb(std::uint64_t kb)
     return std::to_string(kb) + " KiB";
 }
 
-namespace {
-
-// The disk index and partition that libxl's device number encodes, so that xvdb, hdb and
-// sdb all sort as the second disk. A bare number that fits none of the encodings sorts by
-// its value after every named disk.
-std::pair<std::uint64_t, int> disk_and_partition(int number)
+// A bare number that fits none of the encodings sorts by its value after every named disk.
+std::pair<std::uint64_t, int> disk_index_and_partition(int number)
 {
     const auto n = static_cast<std::uint32_t>(number);
     if (n & (std::uint32_t{1} << 28))
@@ -52,8 +48,6 @@ std::pair<std::uint64_t, int> disk_and_partition(int number)
         return {(std::uint64_t{1} << 32) + n, 0};
     }
 }
-
-}  // namespace
 
 Result<std::vector<OrderedDisk>> disks_in_vdev_order(const DomainSpec& spec)
 {
@@ -78,7 +72,7 @@ Result<std::vector<OrderedDisk>> disks_in_vdev_order(const DomainSpec& spec)
                         "Disk " + std::to_string(i + 1) + " has vdev `" + *disk.vdev +
                             "', which is not a virtual device name (xvda, hdc, sdb, ...).",
                         context);
-        auto key = disk_and_partition(*number);
+        auto key = disk_index_and_partition(*number);
         if (auto [it, inserted] = seen.emplace(key, *disk.vdev); !inserted)
             return fail(Errc::invalid_argument,
                         "Disks " + it->second + " and " + *disk.vdev +
@@ -113,6 +107,30 @@ Result<void> check_unique_devids(const DomainSpec& spec)
                             std::to_string(devid) + "; give each vif its own devid.",
                         "vif " + std::to_string(devid));
     }
+    return {};
+}
+
+std::string tap_name(const VifSpec& nic, int domid, int devid)
+{
+    if (nic.ifname && !nic.ifname->empty())
+        return *nic.ifname;
+    return "vif" + std::to_string(domid) + "." + std::to_string(devid);
+}
+
+Result<void> check_tap_name(std::string_view tap, int devid)
+{
+    constexpr std::size_t max_ifname_length = 15;  // IFNAMSIZ - 1
+    const std::string context = "vif " + std::to_string(devid);
+    if (tap.size() > max_ifname_length)
+        return fail(Errc::invalid_argument,
+                    "Vif " + std::to_string(devid) + "'s host interface name `" + std::string(tap) +
+                        "' is longer than the 15 characters Linux allows.",
+                    context);
+    if (tap.find_first_of(",/") != std::string_view::npos || has_blank(tap))
+        return fail(Errc::invalid_argument,
+                    "Vif " + std::to_string(devid) + "'s host interface name `" + std::string(tap) +
+                        "' may not contain `,', `/' or blanks.",
+                    context);
     return {};
 }
 

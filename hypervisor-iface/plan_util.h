@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace uxl::plan {
@@ -34,6 +35,11 @@ struct OrderedDisk {
     std::string vdev;  // as written
 };
 
+// The disk index and partition that a libxl device number encodes (vdev_to_number), so
+// that xvdb, hdb and sdb are all disk 1, partition 0. A number that fits none of the
+// encodings gets an index above every named disk's, and partition 0.
+std::pair<std::uint64_t, int> disk_index_and_partition(int number);
+
 // The disks sorted as above. Refuses a disk without a vdev, a vdev libxl would not accept,
 // and two disks that name the same device (xvda and hda), each with one sentence.
 Result<std::vector<OrderedDisk>> disks_in_vdev_order(const DomainSpec& spec);
@@ -43,6 +49,13 @@ int nic_devid(const VifSpec& nic, std::size_t index);
 
 // Refuses two NICs with the same device id.
 Result<void> check_unique_devids(const DomainSpec& spec);
+
+// The host tap of a NIC: vifname= when given, else xl's vif<domid>.<devid>.
+std::string tap_name(const VifSpec& nic, int domid, int devid);
+
+// Refuses a tap name Linux would not take (over 15 characters) or that a backend's
+// command line could not carry (`,', `/', blanks).
+Result<void> check_tap_name(std::string_view tap, int devid);
 
 // Splits on blanks (space, tab, newline) as a kernel command line is split; no quoting.
 std::vector<std::string> split_blanks(std::string_view text);

@@ -26,7 +26,6 @@ namespace uxl {
 
 namespace {
 
-constexpr std::size_t max_ifname_length = 15;  // IFNAMSIZ - 1
 constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
 bool starts_with_numbered(std::string_view word, std::string_view prefix)
@@ -76,29 +75,6 @@ std::string mem_argument(std::uint64_t kb)
     if (kb % 1024 == 0)
         return "mem=" + std::to_string(kb / 1024) + "M";
     return "mem=" + std::to_string(kb) + "K";
-}
-
-std::string tap_name(const VifSpec& nic, int domid, int devid)
-{
-    if (nic.ifname && !nic.ifname->empty())
-        return *nic.ifname;
-    return "vif" + std::to_string(domid) + "." + std::to_string(devid);
-}
-
-Result<void> check_tap_name(std::string_view tap, int devid)
-{
-    const std::string context = "vif " + std::to_string(devid);
-    if (tap.size() > max_ifname_length)
-        return fail(Errc::invalid_argument,
-                    "Vif " + std::to_string(devid) + "'s host interface name `" + std::string(tap) +
-                        "' is longer than the 15 characters Linux allows.",
-                    context);
-    if (tap.find_first_of(",/") != std::string_view::npos || plan::has_blank(tap))
-        return fail(Errc::invalid_argument,
-                    "Vif " + std::to_string(devid) + "'s host interface name `" + std::string(tap) +
-                        "' may not contain `,', `/' or blanks.",
-                    context);
-    return {};
 }
 
 Result<void> check_disk(const plan::OrderedDisk& ordered)
@@ -240,7 +216,7 @@ Result<void> UmlBackend::validate(const DomainSpec& spec) const
         const VifSpec& nic = spec.nics[i];
         const int devid = plan::nic_devid(nic, i);
         if (nic.ifname && !nic.ifname->empty())
-            UXL_TRY(check_tap_name(*nic.ifname, devid));
+            UXL_TRY(plan::check_tap_name(*nic.ifname, devid));
         UXL_TRY(plan::check_unicast_mac(nic, devid));
     }
     return {};
@@ -309,8 +285,8 @@ Result<LaunchPlan> UmlBackend::plan_launch(const DomainSpec& spec, const DomainP
     for (std::size_t i = 0; i < spec.nics.size(); ++i) {
         const VifSpec& nic = spec.nics[i];
         const int devid = plan::nic_devid(nic, i);
-        const std::string tap = tap_name(nic, domid, devid);
-        UXL_TRY(check_tap_name(tap, devid));
+        const std::string tap = plan::tap_name(nic, domid, devid);
+        UXL_TRY(plan::check_tap_name(tap, devid));
         plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::nic, devid, devid, tap,
                                              "eth" + std::to_string(devid)});
         std::string word = "eth" + std::to_string(devid) + "=tuntap," + tap;

@@ -10,13 +10,16 @@
 //  6. kernel, ramdisk, cmdline/root/extra, bootloader, bootloader_args, and for PV/PVH the
 //     "Neither kernel nor bootloader" check;
 //  7. disk, vif;
-//  8. what xl does not read: xm's `nics` and uxl's `backend`;
+//  8. what xl does not read: xm's `nics`; then acpi and the HVM settings (hvm_settings.h)
+//     and uxl's `backend`;
 //  9. create_domain()'s check that no vCPU is left without a CPU to run on.
 // A malformed number only warns and keeps the default (ConfigReader); the cases where xl
 // exits return an Error with xl's text.
 #include "uxl/domain_spec.h"
 
 #include "uxl/cpu_list.h"
+
+#include "hvm_settings.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -211,6 +214,7 @@ public:
         UXL_TRY(read_disks());
         UXL_TRY(read_vifs());
         read_nics();
+        read_hvm_settings(m_reader, m_spec);
         UXL_TRY(read_backend());
         UXL_TRY(check_hard_affinity());
         return std::move(m_spec);

@@ -51,6 +51,20 @@ std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
 int shutdown_reason_code(ShutdownReason reason);
 std::optional<BackendKind> parse_backend_kind(std::string_view text);
 
+// The emulated-machine settings xl reads for type = "hvm" (boot, serial, nographic), and
+// acpi, which it reads for every type. Only the QEMU backend uses them.
+//
+// Not yet carried by the libxl JSON (domain_spec_to_libxl_yajl and back), so a spec that
+// went through the control protocol has them unset; and read without xl's warnings. Both
+// come with the QEMU backend's daemon side (issue 11), so that until then `uxl create -n`
+// and `uxl create` print exactly what they printed before.
+struct HvmSettings {
+    std::optional<bool> acpi;         // acpi= (libxl b_info.acpi; default on)
+    std::string boot;                 // boot= as given (xl letters: a c d n); empty: not given
+    std::vector<std::string> serial;  // serial=, a string or a list; empty: not given
+    std::optional<bool> nographic;    // nographic=
+};
+
 using Uuid = std::array<std::uint8_t, 16>;
 std::string uuid_to_string(const Uuid& uuid);  // lowercase 8-4-4-4-12
 std::optional<Uuid> parse_uuid(std::string_view text);
@@ -101,6 +115,9 @@ struct DomainSpec {
     std::vector<DiskSpec> disks;
     std::vector<VifSpec> nics;
     std::vector<PciSpec> pcidevs;
+
+    // Emulated-machine settings (see HvmSettings).
+    HvmSettings hvm;
 
     // uxl's own keys.
     BackendKind backend = BackendKind::uml;

@@ -3,6 +3,11 @@
 // fixed paths and domid 1 by the backend its `backend =` names. A plan is compared with
 // <case>.args (one argv word per line); a refusal with <case>.err ("<errc>: <message>",
 // then "context: <context>"). Regenerate with UXL_REGENERATE=1, then review the diff by hand.
+//
+// The QEMU backend is not in the registry yet (issue 11), so its cases are planned by a
+// QemuBackend made here: for a TCG host, or a KVM one when the case's name starts with kvm-.
+#include "qemu/qemu_backend.h"
+
 #include "uxl/backend.h"
 #include "uxl/config_file.h"
 #include "uxl/config_reader.h"
@@ -71,7 +76,7 @@ std::vector<GoldenCase> collect_cases()
 {
     const fs::path source = UXL_SOURCE_DIR;
     std::vector<GoldenCase> cases;
-    for (std::string backend : {"uml", "vkernel"}) {
+    for (std::string backend : {"uml", "vkernel", "qemu"}) {
         const fs::path dir = source / "tests/golden" / backend;
         if (!fs::is_directory(dir))
             continue;
@@ -106,6 +111,16 @@ std::string render_argv(const LaunchPlan& plan)
     return text;
 }
 
+Result<std::unique_ptr<Backend>> backend_for(const GoldenCase& c, BackendKind kind)
+{
+    if (kind != BackendKind::qemu)
+        return make_backend(kind);
+    QemuHost host;
+    if (c.golden_stem.filename().string().starts_with("kvm-"))
+        host.accelerator = QemuHost::Accelerator::kvm;
+    return std::make_unique<QemuBackend>(host);
+}
+
 class LaunchPlanGolden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(LaunchPlanGolden, MatchesReviewedPlan)
@@ -122,7 +137,7 @@ TEST_P(LaunchPlanGolden, MatchesReviewedPlan)
     Result<DomainSpec> spec = build_domain_spec(reader, options);
     ASSERT_TRUE(spec.has_value()) << spec.error().message;
 
-    auto backend = make_backend(spec->backend);
+    auto backend = backend_for(c, spec->backend);
     ASSERT_TRUE(backend.has_value()) << backend.error().message;
     EXPECT_EQ((*backend)->name(), c.backend) << "the config's backend = does not match its folder";
 

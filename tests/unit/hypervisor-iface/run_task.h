@@ -25,8 +25,12 @@ T run_task(asio::io_context& io, awaitable<T> task,
             result.emplace(std::move(value));
     });
     auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!result && !error && std::chrono::steady_clock::now() < deadline)
+    while (!result && !error && std::chrono::steady_clock::now() < deadline) {
+        // A loop that ran out of work earlier (a peer hung up) stays stopped until restarted.
+        if (io.stopped())
+            io.restart();
         io.run_one_for(50ms);
+    }
     if (error)
         std::rethrow_exception(error);
     if (!result)

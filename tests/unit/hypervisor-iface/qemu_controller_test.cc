@@ -1,0 +1,375 @@
+// The QEMU controller: operations mapped to QMP commands and QMP events mapped to guest
+// events, against a fake QEMU; and, when qemu-system-x86_64 is installed, a real QEMU with
+// no machine (`-machine none`) paused, resumed and halted. No test asserts on elapsed time.
+#include "qemu/qemu_controller.h"
+
+#include "qemu/qemu_backend.h"
+
+#include "fake_qemu.h"
+#include "run_task.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+#include <vector>
+
+extern char** environ;
+
+namespace uxl {
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::event;
+using test_support::FakeQemu;
+using test_support::Json;
+using test_support::returns;
+using test_support::run_task;
+using test_support::run_until;
+using test_support::TempDir;
+
+// Answers every command with {} except query-cpus-fast (two vCPUs, listed out of order)
+// and human-monitor-command; stop and cont come with their STOP and RESUME first, as
+// QEMU sends them.
+FakeQemu::Answer qemu_like(const Json& command)
+{
+    const std::string name = command.value("execute", "");
+    if (name == "query-cpus-fast")
+        return {{returns(command, Json::array({{{"cpu-index", 1}, {"thread-id", 4002}},
+                                               {{"cpu-index", 0}, {"thread-id", 4001}}}))}};
+    if (name == "human-monitor-command")
+        return {{returns(command, "VM status: running\r\n")}};
+    if (name == "stop")
+        return {{event("STOP"), returns(command)}};
+    if (name == "cont")
+        return {{event("RESUME"), returns(command)}};
+    return {{returns(command)}};
+}
+
+class QemuControllerTest : public ::testing::Test {
+protected:
+    void start_fake(FakeQemu::Script script = qemu_like) { fake.emplace(io, path, std::move(script)); }
+
+    std::unique_ptr<Controller> make(QemuControllerOptions options = {})
+    {
+        auto made = make_qemu_controller(io.get_executor(), path, options);
+        EXPECT_TRUE(made.has_value()) << made.error().message;
+        if (!made)
+            return nullptr;
+        (*made)->on_event([this](ControllerEvent e) { events.push_back(std::move(e)); });
+        return std::move(*made);
+    }
+
+    // A controller that has connected and said so.
+    std::unique_ptr<Controller> ready()
+    {
+        start_fake();
+        auto controller = make();
+        EXPECT_TRUE(run_until(io, [&] { return count(GuestEvent::control_ready) == 1; }));
+        events.clear();
+        return controller;
+    }
+
+    int count(GuestEvent kind) const
+    {
+        return static_cast<int>(std::count_if(events.begin(), events.end(),
+                                              [&](const ControllerEvent& e) { return e.kind == kind; }));
+    }
+
+    // The name of the last command the fake received.
+    std::string last_command() const
+    {
+        return fake && !fake->commands.empty() ? fake->commands.back().value("execute", "") : "";
+    }
+
+    asio::io_context io;
+    TempDir dir;
+    std::string path = dir.path + "/qmp.sock";
+    std::optional<FakeQemu> fake;
+    std::vector<ControllerEvent> events;
+};
+
+TEST_F(QemuControllerTest, IsReadyOnceQmpAnswersAndKnowsTheVcpuThreads)
+{
+    auto controller = ready();
+    EXPECT_EQ(controller->vcpu_threads(), (std::vector<int>{4001, 4002}));
+    ASSERT_GE(fake->commands.size(), 2u);
+    EXPECT_EQ(fake->commands[0]["execute"], "qmp_capabilities");
+    EXPECT_EQ(fake->commands[1]["execute"], "query-cpus-fast");
+}
+
+TEST_F(QemuControllerTest, ControlReadyNamesTheQmpSocket)
+{
+    start_fake();
+    auto controller = make();
+    ASSERT_TRUE(run_until(io, [&] { return !events.empty(); }));
+    EXPECT_EQ(events[0].kind, GuestEvent::control_ready);
+    EXPECT_EQ(events[0].text, path);
+}
+
+TEST_F(QemuControllerTest, WaitsForQemuToListen)
+{
+    auto controller = make();
+    // A few turns of the loop with nothing listening: the controller keeps trying.
+    for (int i = 0; i < 5; ++i)
+        io.run_one_for(20ms);
+    EXPECT_EQ(count(GuestEvent::control_ready), 0);
+    auto early = run_task(io, controller->pause());
+    ASSERT_FALSE(early.has_value());
+    EXPECT_EQ(early.error().code, Errc::invalid_state);
+
+    start_fake();
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::control_ready) == 1; }));
+}
+
+TEST_F(QemuControllerTest, GivesUpAfterItsDeadlineAndSaysWhy)
+{
+    QemuControllerOptions options;
+    options.connect_timeout = 200ms;
+    auto controller = make(options);
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::message) == 1; }));
+    EXPECT_NE(events[0].text.find("cannot control"), std::string::npos) << events[0].text;
+    EXPECT_EQ(count(GuestEvent::control_ready), 0);
+}
+
+TEST_F(QemuControllerTest, OperationsAreQmpCommands)
+{
+    auto controller = ready();
+    ASSERT_TRUE(run_task(io, controller->shutdown()).has_value());
+    EXPECT_EQ(last_command(), "system_powerdown");
+    ASSERT_TRUE(run_task(io, controller->reboot()).has_value());
+    EXPECT_EQ(last_command(), "system_reset");
+    ASSERT_TRUE(run_task(io, controller->pause()).has_value());
+    EXPECT_EQ(last_command(), "stop");
+    ASSERT_TRUE(run_task(io, controller->unpause()).has_value());
+    EXPECT_EQ(last_command(), "cont");
+    ASSERT_TRUE(run_task(io, controller->set_memory(1024 * 1024, 256 * 1024)).has_value());
+    EXPECT_EQ(last_command(), "balloon");
+    EXPECT_EQ(fake->commands.back()["arguments"], Json({{"value", 256ull * 1024 * 1024}}));
+    ASSERT_TRUE(run_task(io, controller->halt()).has_value());
+    EXPECT_EQ(last_command(), "quit");
+}
+
+TEST_F(QemuControllerTest, RawCommandGoesToTheHumanMonitor)
+{
+    auto controller = ready();
+    auto output = run_task(io, controller->command("info status"));
+    ASSERT_TRUE(output.has_value()) << output.error().message;
+    EXPECT_EQ(*output, "VM status: running\r\n");
+    EXPECT_EQ(fake->commands.back()["arguments"], Json({{"command-line", "info status"}}));
+}
+
+TEST_F(QemuControllerTest, QemusRefusalIsBackendFailedInItsWords)
+{
+    start_fake([](const Json& c) -> FakeQemu::Answer {
+        if (c["execute"] == "cont")
+            return {{Json{{"error", {{"class", "GenericError"},
+                                     {"desc", "Resetting the Virtual Machine is required"}}},
+                          {"id", c["id"]}}
+                         .dump()}};
+        return qemu_like(c);
+    });
+    auto controller = make();
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::control_ready) == 1; }));
+    auto reply = run_task(io, controller->unpause());
+    ASSERT_FALSE(reply.has_value());
+    EXPECT_EQ(reply.error().code, Errc::backend_failed);
+    EXPECT_EQ(reply.error().message, "Resetting the Virtual Machine is required");
+}
+
+TEST_F(QemuControllerTest, WhatItCannotDoIsRefusedInOneSentence)
+{
+    auto controller = ready();
+    EXPECT_EQ(run_task(io, controller->sysrq('s')).error().code, Errc::unsupported);
+    EXPECT_EQ(run_task(io, controller->attach_disk(1, "/srv/a.img", false)).error().code,
+              Errc::unsupported);
+    EXPECT_EQ(run_task(io, controller->detach_nic(0)).error().code, Errc::unsupported);
+}
+
+struct Mapping {
+    std::string name;
+    std::optional<Json> data;
+    GuestEvent kind;
+    ShutdownReason reason;
+};
+
+TEST_F(QemuControllerTest, EventsMapToGuestEvents)
+{
+    const std::vector<Mapping> mappings = {
+        {"SHUTDOWN", Json{{"guest", true}, {"reason", "guest-shutdown"}},
+         GuestEvent::shutdown_requested, ShutdownReason::poweroff},
+        {"SHUTDOWN", Json{{"guest", true}, {"reason", "guest-reset"}},
+         GuestEvent::shutdown_requested, ShutdownReason::reboot},
+        {"SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}},
+         GuestEvent::shutdown_requested, ShutdownReason::reboot},
+        {"GUEST_PANICKED", Json{{"action", "poweroff"}}, GuestEvent::shutdown_requested,
+         ShutdownReason::crash},
+        {"WATCHDOG", Json{{"action", "reset"}}, GuestEvent::shutdown_requested,
+         ShutdownReason::watchdog},
+        {"STOP", std::nullopt, GuestEvent::paused, ShutdownReason::none},
+        {"RESUME", std::nullopt, GuestEvent::resumed, ShutdownReason::none},
+        {"RESET", Json{{"guest", true}, {"reason", "guest-reset"}}, GuestEvent::message,
+         ShutdownReason::none},
+        {"POWERDOWN", std::nullopt, GuestEvent::message, ShutdownReason::none},
+    };
+    for (const Mapping& m : mappings) {
+        // A controller each: after a shutdown_requested, STOP and RESUME are not news.
+        TempDir own_dir;
+        path = own_dir.path + "/qmp.sock";
+        fake.reset();
+        auto controller = ready();
+        fake->send(event(m.name, m.data));
+        ASSERT_TRUE(run_until(io, [&] { return !events.empty(); })) << m.name;
+        EXPECT_EQ(events[0].kind, m.kind) << m.name;
+        EXPECT_EQ(events[0].reason, m.reason) << m.name;
+        controller.reset();
+        fake.reset();
+    }
+}
+
+TEST_F(QemuControllerTest, APanicIsReportedOnceThoughQemuAlsoSaysShutdown)
+{
+    auto controller = ready();
+    fake->send(event("GUEST_PANICKED", Json{{"action", "poweroff"}}));
+    fake->send(event("SHUTDOWN", Json{{"guest", true}, {"reason", "guest-panic"}}));
+    fake->send(event("POWERDOWN"));  // a marker: everything before it has been handled
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::message) == 1; }));
+    ASSERT_EQ(count(GuestEvent::shutdown_requested), 1);
+    EXPECT_EQ(events[0].reason, ShutdownReason::crash);
+}
+
+TEST_F(QemuControllerTest, QuitAndSignalsSayNothingAboutTheGuest)
+{
+    auto controller = ready();
+    fake->send(event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-quit"}}));
+    fake->send(event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-signal"}}));
+    fake->send(event("POWERDOWN"));  // the marker
+    ASSERT_TRUE(run_until(io, [&] { return !events.empty(); }));
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, GuestEvent::message);
+}
+
+TEST_F(QemuControllerTest, ItsOwnPauseAndUnpauseAreNotReported)
+{
+    auto controller = ready();
+    ASSERT_TRUE(run_task(io, controller->pause()).has_value());
+    ASSERT_TRUE(run_task(io, controller->unpause()).has_value());
+    // A STOP nobody asked for is news.
+    fake->send(event("STOP"));
+    ASSERT_TRUE(run_until(io, [&] { return !events.empty(); }));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, GuestEvent::paused);
+}
+
+TEST_F(QemuControllerTest, AfterCloseOperationsFailAndNothingIsDelivered)
+{
+    auto controller = ready();
+    controller->close();
+    controller->close();
+    auto reply = run_task(io, controller->pause());
+    ASSERT_FALSE(reply.has_value());
+    EXPECT_EQ(reply.error().code, Errc::invalid_state);
+    fake->send(event("STOP"));
+    io.poll();
+    EXPECT_TRUE(events.empty());
+}
+
+TEST_F(QemuControllerTest, QemuExitingEndsCommandsButIsNoEvent)
+{
+    auto controller = ready();
+    fake->hang_up();
+    auto after = run_task(io, controller->pause());
+    ASSERT_FALSE(after.has_value());
+    io.poll();
+    EXPECT_TRUE(events.empty());  // the monitor reports the exit, not the controller
+}
+
+TEST(QemuBackendController, IsMadeFromTheSetupsControlEndpoint)
+{
+    asio::io_context io;
+    ControllerSetup setup;
+    setup.executor = io.get_executor();
+    setup.control_endpoint = "/" + std::string(200, 'x');
+    auto made = QemuBackend().make_controller(setup);
+    ASSERT_FALSE(made.has_value());
+    EXPECT_EQ(made.error().code, Errc::invalid_argument);
+    setup.control_endpoint = "/run/uxl/1/qmp.sock";
+    EXPECT_TRUE(QemuBackend().make_controller(setup).has_value());
+}
+
+// --- A real QEMU. ---
+
+TEST(QemuControllerRealQemu, PausesResumesAndHalts)
+{
+    const std::string program(QemuBackend::program);
+    if (::access(program.c_str(), X_OK) != 0)
+        GTEST_SKIP() << program << " is not installed (Debian's qemu-system-x86)";
+    TempDir dir;
+    const std::string socket = QemuBackend::qmp_socket(dir.path);
+    asio::io_context io;
+    std::vector<ControllerEvent> events;
+    // Made before QEMU starts, as the daemon makes it.
+    auto made = make_qemu_controller(io.get_executor(), socket);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    std::unique_ptr<Controller> controller = std::move(*made);
+    controller->on_event([&](ControllerEvent e) { events.push_back(std::move(e)); });
+
+    std::vector<std::string> args = {program, "-machine", "none", "-nodefaults", "-no-user-config",
+                                     "-display", "none", "-chardev",
+                                     "socket,id=qmp,path=" + socket + ",server=on,wait=off",
+                                     "-mon", "chardev=qmp,mode=control"};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&files, 1, 2);
+    pid_t pid = -1;
+    ASSERT_EQ(posix_spawn(&pid, program.c_str(), &files, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&files);
+    struct Reaper {
+        pid_t pid;
+        bool reaped = false;
+        ~Reaper()
+        {
+            if (!reaped) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+        }
+    } reaper{pid};
+
+    auto seen = [&](GuestEvent kind) {
+        return std::any_of(events.begin(), events.end(), [&](const ControllerEvent& e) { return e.kind == kind; });
+    };
+    ASSERT_TRUE(run_until(io, [&] { return seen(GuestEvent::control_ready); }));
+    ASSERT_TRUE(run_task(io, controller->pause()).has_value());
+    auto status = run_task(io, controller->command("info status"));
+    ASSERT_TRUE(status.has_value()) << status.error().message;
+    EXPECT_NE(status->find("paused"), std::string::npos) << *status;
+    ASSERT_TRUE(run_task(io, controller->unpause()).has_value());
+    // QEMU sends STOP and RESUME before answering stop and cont: the daemon's own pause
+    // and unpause are not reported back to it.
+    EXPECT_FALSE(seen(GuestEvent::paused));
+    EXPECT_FALSE(seen(GuestEvent::resumed));
+
+    ASSERT_TRUE(run_task(io, controller->halt()).has_value());
+    int status_code = 0;
+    ASSERT_EQ(::waitpid(pid, &status_code, 0), pid);
+    reaper.reaped = true;
+    ASSERT_TRUE(WIFEXITED(status_code));
+    GuestExit exit{WEXITSTATUS(status_code), std::nullopt};
+    EXPECT_EQ(QemuBackend().exit_reason(exit), ShutdownReason::poweroff);
+    EXPECT_FALSE(seen(GuestEvent::shutdown_requested));
+}
+
+}  // namespace
+}  // namespace uxl
