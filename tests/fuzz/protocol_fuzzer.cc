@@ -10,6 +10,7 @@
 //      reads its libxl JSON and checks the name, rename checks the new name, attach parses
 //      the spec words with the CLI's parsers, detach tells a devid from a MAC;
 //   4. the reply is encoded as one line.
+// The same bytes are also read as a reply, as the CLI reads uxld's answers.
 // Properties: a decoded request re-encodes to a line that decodes to the same request; a
 // refused line is a protocol error, and peek_request_id() agrees with decode_request()
 // on the id of a line it accepts; the reply is one line that the client decodes back with
@@ -78,8 +79,24 @@ Result<void> checks_before_a_domain(const Request& request)
     return {};
 }
 
+// The other direction: the same bytes as a reply line the CLI reads. What it accepts
+// re-encodes stably (the first encoding may normalise, e.g. an unknown shutdown reason).
+void read_as_reply(std::string_view line)
+{
+    auto reply = decode_reply(line);
+    if (!reply)
+        return;
+    const std::string once = encode_reply(*reply);
+    check_one_line(once, "an encoded reply is one line");
+    auto again = decode_reply(std::string_view(once).substr(0, once.size() - 1));
+    fuzz::check(again.has_value(), "a re-encoded reply decodes", once);
+    fuzz::check(encode_reply(*again) == once, "a reply survives decode -> encode -> decode", once);
+}
+
 void handle_line(std::string_view line)
 {
+    read_as_reply(line);
+
     Reply reply;
     auto decoded = decode_request(line);
     if (!decoded) {
