@@ -12,7 +12,8 @@
 //  7. disk, vif;
 //  8. what xl does not read: xm's `nics`; then acpi and the HVM settings (hvm_settings.h)
 //     and uxl's `backend`;
-//  9. create_domain()'s check that no vCPU is left without a CPU to run on.
+//  9. create_domain()'s check that no vCPU is left without a CPU to run on;
+// 10. uxl's own: every text the spec keeps is UTF-8, since its JSON must carry it.
 // A malformed number only warns and keeps the default (ConfigReader); the cases where xl
 // exits return an Error with xl's text.
 #include "uxl/domain_spec.h"
@@ -20,6 +21,7 @@
 #include "uxl/cpu_list.h"
 
 #include "hvm_settings.h"
+#include "utf8.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -217,6 +219,7 @@ public:
         read_hvm_settings(m_reader, m_spec);
         UXL_TRY(read_backend());
         UXL_TRY(check_hard_affinity());
+        UXL_TRY(check_text());
         return std::move(m_spec);
     }
 
@@ -695,6 +698,56 @@ private:
         for (const auto& cpus : m_spec.vcpu_hard_affinity) {
             if (cpus.empty())
                 return fatal(m_reader.config().find("cpus"), "vcpu hard affinity map is empty");
+        }
+        return {};
+    }
+
+    // 10. --------------------------------------------------------------------------------
+
+    // xl passes bytes through (libxl's yajl writer does not check them), but JSON text
+    // is UTF-8: a name or path in Latin-1 would make `uxl create -n` print JSON that no
+    // reader takes, and `uxl create` send uxld a mangled copy. So uxl refuses it here,
+    // naming the key whose value it came from.
+    Result<void> check_text()
+    {
+        std::vector<std::pair<std::string_view, const std::string*>> texts = {
+            {"name", &m_spec.name},       {"pool", &m_spec.pool_name},
+            {"kernel", &m_spec.kernel},   {"ramdisk", &m_spec.ramdisk},
+            {"cmdline", &m_spec.cmdline}, {"bootloader", &m_spec.bootloader},
+        };
+        for (const std::string& arg : m_spec.bootloader_args)
+            texts.emplace_back("bootloader_args", &arg);
+        auto add = [&](std::string_view key, const std::optional<std::string>& text) {
+            if (text)
+                texts.emplace_back(key, &*text);
+        };
+        for (const DiskSpec& disk : m_spec.disks) {
+            for (const auto* text : {&disk.backend_domname, &disk.pdev_path, &disk.vdev, &disk.script,
+                                     &disk.colo_host, &disk.colo_export, &disk.active_disk, &disk.hidden_disk})
+                add("disk", *text);
+        }
+        for (const VifSpec& nic : m_spec.nics) {
+            for (const auto* text : {&nic.backend_domname, &nic.vlan, &nic.model, &nic.ip, &nic.bridge,
+                                     &nic.ifname, &nic.script, &nic.gatewaydev})
+                add("vif", *text);
+            for (const auto& [field, value] : nic.colo)
+                texts.emplace_back("vif", &value);
+        }
+        for (const PciSpec& pci : m_spec.pcidevs)
+            add("pci", pci.name);
+
+        for (const auto& [key, text] : texts) {
+            if (detail::is_valid_utf8(*text))
+                continue;
+            // cmdline is built from root and extra when cmdline itself is not set.
+            const Setting* setting = m_reader.config().find(key);
+            for (std::string_view part : {"extra", "root"})
+                if (!setting && key == "cmdline")
+                    setting = m_reader.config().find(part);
+            const std::string at = setting ? where(setting->line) + ": " : m_source + ": ";
+            return fatal(setting, at + "the value of `" + std::string(setting ? setting->name : key) +
+                                      "' is not valid UTF-8: uxl keeps a domain as JSON, which cannot "
+                                      "hold it");
         }
         return {};
     }

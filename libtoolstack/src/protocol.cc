@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+#include <type_traits>
+#include <utility>
+
 namespace uxl::protocol {
 namespace {
 
@@ -15,12 +19,26 @@ Error bad(std::string message)
 }
 
 // Typed field reads that turn a wrong type into a protocol error instead of an exception.
+// An integer field takes a JSON integer within its type's range and nothing else:
+// nlohmann's get<int>() would cast whatever number it finds, so 1.5 would read as 1, -1 as
+// an id of 2^64-1, and 1e300 is undefined behaviour.
 template <class T>
 Result<T> field(const Json& j, const char* key, T fallback)
 {
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if (!it->is_number_integer())
+            return std::unexpected(bad(std::string("field `") + key + "' has the wrong type"));
+        const bool fits = it->is_number_unsigned()
+                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                              : std::in_range<T>(it->get<std::int64_t>());
+        if (!fits)
+            return std::unexpected(bad(std::string("field `") + key + "' is out of range"));
+        return it->is_number_unsigned() ? static_cast<T>(it->get<std::uint64_t>())
+                                        : static_cast<T>(it->get<std::int64_t>());
+    }
     try {
         return it->get<T>();
     } catch (const Json::exception&) {

@@ -518,6 +518,33 @@ TEST(DomainSpec, BackendGivenAsAListIsAnError)
               "or \"vkernel\"");
 }
 
+// ---- text that JSON cannot carry ---------------------------------------------------------
+
+TEST(DomainSpec, NameThatIsNotUtf8IsAnErrorNamingKeyAndLine)
+{
+    auto b = build("kernel = \"/k\"\nname = \"caf\xe9\"\n");
+    EXPECT_EQ(b.error(), "test.cfg:2: the value of `name' is not valid UTF-8: uxl keeps a domain as JSON, "
+                         "which cannot hold it");
+    EXPECT_EQ(b.spec.error().context, "test.cfg:2");
+}
+
+TEST(DomainSpec, DiskPathThatIsNotUtf8IsAnError)
+{
+    EXPECT_NE(build_with_base("disk = [ 'vdev=xvda,target=/srv/\xff.img' ]\n").error().find("`disk' is not valid UTF-8"),
+              std::string::npos);
+}
+
+TEST(DomainSpec, CommandLineFromExtraThatIsNotUtf8NamesExtra)
+{
+    EXPECT_NE(build_with_base("extra = \"quiet \x80\"\n").error().find("test.cfg:3: the value of `extra'"),
+              std::string::npos);
+}
+
+TEST(DomainSpec, Utf8TextIsKept)
+{
+    EXPECT_EQ(build("kernel = \"/k\"\nname = \"d\xc3\xb6m\"\n").ok().name, "d\xc3\xb6m");
+}
+
 // ---- order ------------------------------------------------------------------------------
 
 TEST(DomainSpec, WarningsComeInXlsReadingOrder)

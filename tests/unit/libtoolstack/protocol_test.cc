@@ -128,6 +128,34 @@ TEST(Protocol, BadDeviceRequestsAreProtocolErrors)
     }
 }
 
+TEST(Protocol, IntegerFieldsTakeOnlyIntegersInRange)
+{
+    // nlohmann would cast any number: 1.5 to 1, -3 to an id near 2^64, 1e300 undefined.
+    for (const char* line : {
+             R"({"id":1.5,"op":"info"})",
+             R"({"id":-3,"op":"info"})",
+             R"({"id":1,"op":"wait","domain":"g","timeout":1e300})",
+             R"({"id":1,"op":"wait","domain":"g","timeout":4294967296})",
+             R"({"id":1,"op":"mem-set","domain":"g","target_kb":9223372036854775808})",
+             R"({"id":1,"op":"mem-set","domain":"g","target_kb":2.0})",
+         }) {
+        auto decoded = decode_request(line);
+        ASSERT_FALSE(decoded.has_value()) << line;
+        EXPECT_EQ(decoded.error().code, Errc::protocol) << line;
+    }
+}
+
+TEST(Protocol, IntegerFieldsKeepTheirWholeRange)
+{
+    auto wait = decode_request(R"({"id":18446744073709551615,"op":"wait","domain":"g","timeout":-2147483648})");
+    ASSERT_TRUE(wait.has_value());
+    EXPECT_EQ(wait->id, 18446744073709551615u);
+    EXPECT_EQ(std::get<WaitRequest>(wait->request).timeout_seconds, -2147483647 - 1);
+    auto mem = decode_request(R"({"id":1,"op":"mem-set","domain":"g","target_kb":-9223372036854775808})");
+    ASSERT_TRUE(mem.has_value());
+    EXPECT_EQ(std::get<MemSetRequest>(mem->request).target_kb, INT64_MIN);
+}
+
 TEST(Protocol, DeviceKindNames)
 {
     for (auto kind : {DeviceKind::disk, DeviceKind::nic, DeviceKind::pci})
