@@ -2,7 +2,7 @@
 // per step, each pushing its undo on the create's UndoList.
 #include "domain_manager.h"
 
-#include "domain_names.h"
+#include "uxl/domain_name.h"
 #include "guarded.h"
 #include "host_info.h"
 #include "monitor_client.h"
@@ -42,7 +42,7 @@ asio::awaitable<Result<int>> DomainManager::create(const protocol::CreateRequest
     auto spec = domain_spec_from_libxl_json(request.config_json);
     if (!spec)
         co_return fail(Errc::invalid_argument, "the domain config is not valid: " + spec.error().message);
-    UXL_CO_TRY(check_name(spec->name));
+    UXL_CO_TRY(check_domain_name(spec->name));
     // 1. the name and a domid, taken now: from here on the name is not free.
     std::shared_ptr<Domain> d;
     UXL_CO_TRY_ASSIGN(d, reserve(std::move(*spec), request.config_json, request.config_path));

@@ -1,6 +1,6 @@
 #include "domain_manager.h"
 
-#include "domain_names.h"
+#include "uxl/domain_name.h"
 #include "guarded.h"
 #include "host_info.h"
 #include "monitor_client.h"
@@ -82,7 +82,7 @@ std::shared_ptr<Domain> DomainManager::find_by_name(const std::string& name) con
 
 std::shared_ptr<Domain> DomainManager::find(const std::string& qualifier) const
 {
-    if (!all_digits(qualifier))
+    if (!is_domid_text(qualifier))
         return find_by_name(qualifier);
     for (const auto& [instance, d] : m_domains)
         if (std::to_string(d->record.domid) == qualifier)
@@ -204,7 +204,7 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
         }
         auto d = find(domain);
         if (!d) {
-            if (all_digits(domain))
+            if (is_domid_text(domain))
                 return fail(Errc::not_found, "Error: Domain '" + domain + "' does not exist.");
             return fail(Errc::not_found, domain + " is an invalid domain identifier (rc=-6)");
         }

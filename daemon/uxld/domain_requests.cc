@@ -3,7 +3,7 @@
 // the domain up, check what its backend can do, check where it is in its life.
 #include "domain_manager.h"
 
-#include "domain_names.h"
+#include "uxl/domain_name.h"
 #include "monitor_client.h"
 
 namespace uxl::daemon {
@@ -210,7 +210,7 @@ asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domai
 Result<void> DomainManager::rename(const std::string& domain, const std::string& new_name)
 {
     auto d = UXL_TRY(find_or_fail(domain));
-    UXL_TRY(check_name(new_name));
+    UXL_TRY(check_domain_name(new_name));
     // A domain being created holds its name already, so this also refuses a name that a
     // create in progress has taken.
     if (auto other = find_by_name(new_name); other && other != d)

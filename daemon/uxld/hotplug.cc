@@ -8,7 +8,7 @@
 // A detach asks the guest first; a guest that still uses the device keeps it.
 #include "domain_manager.h"
 
-#include "domain_names.h"
+#include "uxl/domain_name.h"
 
 #include "uxl/disk_spec.h"
 #include "uxl/pci_spec.h"
@@ -262,7 +262,7 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     // xl: a disk by vdev name or number; a nic by MAC (it has a ':') or by devid (atoi).
     std::optional<int> devid;
     if (is_disk) {
-        devid = all_digits(request.device) ? std::optional<int>(std::atoi(request.device.c_str()))
+        devid = is_domid_text(request.device) ? std::optional<int>(std::atoi(request.device.c_str()))
                                            : vdev_to_number(request.device);
     } else if (request.device.find(':') != std::string::npos) {
         auto mac = parse_mac(request.device);
