@@ -9,6 +9,8 @@
 // nothing left to run and is removed.
 #include "domain_manager.h"
 
+#include "domain_dir.h"
+
 #include "monitor_client.h"
 
 #include <filesystem>
@@ -36,8 +38,7 @@ asio::awaitable<void> DomainManager::forget_stale(const DomainRecord& record, co
     (void)co_await monitor_command(record.dir, "kill", k_monitor_timeout);
     (void)co_await monitor_command(record.dir, "release", k_monitor_timeout);
     (void)m_store.remove(record.instance);
-    std::error_code ec;
-    std::filesystem::remove_all(record.dir, ec);
+    remove_domain_dir(record.dir);
 }
 
 asio::awaitable<void> DomainManager::adopt(DomainRecord record)
@@ -81,8 +82,7 @@ asio::awaitable<void> DomainManager::adopt(DomainRecord record)
         m_log.write(label + ": its monitor is gone; removing what is left");
         co_await m_devices.tear_down_all(d->record);
         (void)m_store.remove(d->record.instance);
-        std::error_code ec;
-        std::filesystem::remove_all(d->record.dir, ec);
+        remove_domain_dir(d->record.dir);
         co_return;
     }
     d->guest_pid = status->running ? status->guest_pid : 0;

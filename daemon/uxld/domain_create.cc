@@ -2,6 +2,8 @@
 // per step, each pushing its undo on the create's UndoList.
 #include "domain_manager.h"
 
+#include "domain_dir.h"
+
 #include "uxl/domain_name.h"
 #include "guarded.h"
 #include "host_info.h"
@@ -27,11 +29,6 @@ namespace {
 
 constexpr auto k_monitor_timeout = std::chrono::seconds(5);
 
-void remove_tree(const std::string& dir)
-{
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-}
 
 }  // namespace
 
@@ -137,7 +134,7 @@ Result<void> DomainManager::make_domain_dir(Domain& d, UndoList& undo)
     const int instance = d.record.instance;
     undo.push([this, dir, instance]() -> asio::awaitable<void> {
         (void)m_store.remove(instance);
-        remove_tree(dir);
+        remove_domain_dir(dir);
         co_return;
     });
     return {};

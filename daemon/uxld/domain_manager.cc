@@ -1,5 +1,7 @@
 #include "domain_manager.h"
 
+#include "domain_dir.h"
+
 #include "uxl/domain_name.h"
 #include "guarded.h"
 #include "host_info.h"
@@ -37,11 +39,6 @@ std::string utc_suffix()
     return buf;
 }
 
-void remove_tree(const std::string& dir)
-{
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-}
 
 constexpr auto k_monitor_timeout = std::chrono::seconds(5);
 
@@ -480,7 +477,7 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
     co_await m_devices.tear_down_all(d->record);
     if (auto r = m_store.remove(d->record.instance); !r)
         m_log.write("warning: " + r.error().message);
-    remove_tree(d->record.dir);
+    remove_domain_dir(d->record.dir);
     notify_waiters(*d);
 }
 

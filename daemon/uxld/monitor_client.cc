@@ -1,5 +1,6 @@
 #include "monitor_client.h"
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -101,12 +102,16 @@ asio::awaitable<Result<std::string>> monitor_command(std::string dir, std::strin
     auto executor = co_await asio::this_coro::executor;
     stream_protocol::socket socket(executor);
     asio::steady_timer timer(executor);
-    bool timed_out = false;
+    // The timer's handler may already be queued when the command ends and cancels it (it
+    // then runs with success, after this frame is gone): it touches the socket and the flag
+    // only while `waiting` says the command still waits.
+    auto waiting = std::make_shared<bool>(true);
+    auto timed_out = std::make_shared<bool>(false);
     if (timeout.count() > 0) {
         timer.expires_after(timeout);
-        timer.async_wait([&](const boost::system::error_code& ec) {
-            if (!ec) {
-                timed_out = true;
+        timer.async_wait([&socket, waiting, timed_out](const boost::system::error_code& ec) {
+            if (!ec && *waiting) {
+                *timed_out = true;
                 boost::system::error_code ignored;
                 socket.close(ignored);
             }
@@ -116,6 +121,7 @@ asio::awaitable<Result<std::string>> monitor_command(std::string dir, std::strin
     co_await socket.async_connect(stream_protocol::endpoint(monitor_socket(dir)),
                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+        *waiting = false;
         timer.cancel();
         co_return fail(Errc::backend_failed, "cannot reach the domain monitor at " +
                                                  monitor_socket(dir) + ": " + ec.message());
@@ -127,8 +133,9 @@ asio::awaitable<Result<std::string>> monitor_command(std::string dir, std::strin
         co_await asio::async_read_until(socket, asio::dynamic_buffer(reply, 1 << 16), '\n',
                                         asio::redirect_error(asio::use_awaitable, ec));
     }
+    *waiting = false;
     timer.cancel();
-    if (timed_out)
+    if (*timed_out)
         co_return fail(Errc::timeout, "the domain monitor did not answer `" + command + "' in time");
     if (ec)
         co_return fail(Errc::backend_failed, "the domain monitor closed the connection (" +

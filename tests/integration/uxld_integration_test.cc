@@ -201,6 +201,11 @@ protected:
         std::string tail = slurp(m_root + "/log/uxld.log");
         if (tail.size() > 6000)
             tail = tail.substr(tail.size() - 6000);
+        std::string left;
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(m_root + "/d", ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            left += "  " + it->path().string() + "\n";
+        std::cerr << "=== files under " << m_root << "/d ===\n" << left;
         std::cerr << "=== uxld.log (tail) ===\n" << tail << "\n=== uxld stderr ===\n"
                   << slurp(m_root + "/uxld.stderr") << "\n=== processes under " << m_root << " ===\n"
                   << describe(procs_mentioning(m_root));
