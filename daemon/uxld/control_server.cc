@@ -140,8 +140,18 @@ asio::awaitable<void> ControlServer::accept_loop()
         if (ec) {
             if (ec == asio::error::operation_aborted || !m_acceptor.is_open())
                 co_return;
+            // Out of file descriptors (or memory): accept fails at once for as long as it
+            // lasts, so retrying at once would spin. Say so once, and wait a little.
+            if (!m_accept_failing)
+                m_log.write("cannot accept clients: " + ec.message() + "; retrying");
+            m_accept_failing = true;
+            asio::steady_timer pause(m_executor);
+            pause.expires_after(std::chrono::milliseconds(200));
+            boost::system::error_code ignored;
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
             continue;
         }
+        m_accept_failing = false;
         ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
         std::string who;
         if (!peer_allowed(socket.native_handle(), who)) {

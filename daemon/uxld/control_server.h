@@ -35,6 +35,7 @@ private:
     DaemonLog& m_log;
     bool m_system_mode;
     asio::local::stream_protocol::acceptor m_acceptor;
+    bool m_accept_failing = false;  // accept() failed last time (logged once per run of failures)
     std::string m_path;
 };
 

@@ -16,6 +16,8 @@
 #include "uxl/vif_spec.h"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 
 namespace uxl::daemon {
 namespace {
@@ -31,6 +33,17 @@ DeviceEntry* find_entry(DomainRecord& record, DeviceClass kind, int devid)
         return e.kind == kind && e.devid == devid;
     });
     return it == record.devices.end() ? nullptr : &*it;
+}
+
+// xl reads a device number with atoi: the leading digits, 0 when there are none; a number
+// too large for an int matches no device (where atoi's result would be undefined).
+std::optional<int> leading_int(const std::string& text)
+{
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc::result_out_of_range)
+        return std::nullopt;
+    return value;
 }
 
 void erase_entry(DomainRecord& record, const std::string& key)
@@ -180,13 +193,15 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
         log_domain(*d, ": network-attach: " + w);
     if (nic->devid < 0) {
         // As libxl: one more than the highest devid in use.
-        int next = 0;
+        int highest = -1;
         for (const DeviceEntry& e : d->record.devices)
             if (e.kind == DeviceClass::vif)
-                next = std::max(next, e.devid + 1);
+                highest = std::max(highest, e.devid);
         for (const VifSpec& other : d->spec.nics)
-            next = std::max(next, other.devid + 1);
-        nic->devid = next;
+            highest = std::max(highest, other.devid);
+        if (highest == std::numeric_limits<int>::max())
+            co_return fail(Errc::invalid_argument, "Domain " + id + " has no free vif devid left.");
+        nic->devid = highest + 1;
     }
     if (find_entry(d->record, DeviceClass::vif, nic->devid))
         co_return fail(Errc::already_exists, "Domain " + id + " already has a vif " + std::to_string(nic->devid) + ".");
@@ -262,15 +277,14 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     // xl: a disk by vdev name or number; a nic by MAC (it has a ':') or by devid (atoi).
     std::optional<int> devid;
     if (is_disk) {
-        devid = is_domid_text(request.device) ? std::optional<int>(std::atoi(request.device.c_str()))
-                                           : vdev_to_number(request.device);
+        devid = is_domid_text(request.device) ? leading_int(request.device) : vdev_to_number(request.device);
     } else if (request.device.find(':') != std::string::npos) {
         auto mac = parse_mac(request.device);
         for (const VifSpec& nic : d->spec.nics)
             if (mac && nic.mac == *mac)
                 devid = nic.devid;
     } else {
-        devid = std::atoi(request.device.c_str());
+        devid = leading_int(request.device);
     }
     DeviceEntry* entry = devid ? find_entry(d->record, kind, *devid) : nullptr;
     if (!entry)
