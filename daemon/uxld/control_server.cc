@@ -20,6 +20,22 @@ using asio::local::stream_protocol;
 namespace {
 
 constexpr auto k_request_timeout = std::chrono::seconds(60);
+// At most this many control sessions at once: each may hold up to a request line
+// (protocol::k_max_line) in memory, so this bounds what hostile clients can make uxld hold.
+// Console streams do not count; a session waiting for a domain (`shutdown -w`) does.
+constexpr std::size_t k_max_sessions = 512;
+
+// Counts a session for as long as its coroutine lives.
+class SessionCount {
+public:
+    explicit SessionCount(std::size_t& count) : m_count(count) { ++m_count; }
+    ~SessionCount() { --m_count; }
+    SessionCount(const SessionCount&) = delete;
+    SessionCount& operator=(const SessionCount&) = delete;
+
+private:
+    std::size_t& m_count;
+};
 
 protocol::Reply error_reply(std::uint64_t id, Error error)
 {
@@ -162,6 +178,17 @@ asio::awaitable<void> ControlServer::accept_loop()
             asio::write(socket, asio::buffer(line), ignored);
             continue;
         }
+        if (m_sessions >= k_max_sessions) {
+            if (!m_full)
+                m_log.write("turning clients away: " + std::to_string(k_max_sessions) + " control sessions are open");
+            m_full = true;
+            const std::string line = protocol::encode_reply(error_reply(
+                0, Error{Errc::invalid_state,
+                         "uxld is serving " + std::to_string(k_max_sessions) + " clients already; try again later", {}}));
+            (void)::send(socket.native_handle(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            continue;
+        }
+        m_full = false;
         spawn_guarded(m_executor, m_log, "a control session", session(std::move(socket)));
     }
 }
@@ -191,6 +218,7 @@ asio::awaitable<void> ControlServer::drain(stream_protocol::socket& socket)
 
 asio::awaitable<void> ControlServer::session(stream_protocol::socket socket)
 {
+    SessionCount counted(m_sessions);
     boost::system::error_code ec;
     const std::string greeting = protocol::encode_greeting(UXL_VERSION);
     co_await asio::async_write(socket, asio::buffer(greeting), asio::redirect_error(asio::use_awaitable, ec));

@@ -36,6 +36,8 @@ private:
     bool m_system_mode;
     asio::local::stream_protocol::acceptor m_acceptor;
     bool m_accept_failing = false;  // accept() failed last time (logged once per run of failures)
+    std::size_t m_sessions = 0;     // control sessions open now (not console streams)
+    bool m_full = false;            // the last client was turned away (logged once per run)
     std::string m_path;
 };
 

@@ -293,6 +293,32 @@ TEST_F(ControlSocket, ClientThatNeverReadsItsRepliesDoesNotStopOthers)
     EXPECT_LT(daemon_rss_kb(), kRssBoundKb);
 }
 
+// Clients that hold sessions open (each may hold up to a request line in uxld's memory) are
+// capped: past the cap a new client gets one error line and is closed; once sessions end,
+// clients are served again. So hostile clients cannot make uxld's memory grow without bound.
+TEST_F(ControlSocket, SessionsPastTheCapAreTurnedAwayAndServedAgainLater)
+{
+    constexpr int kCap = 512;  // control_server.cc k_max_sessions
+    std::vector<std::unique_ptr<Client>> held;
+    for (int i = 0; i < kCap; ++i) {
+        auto client = connect_client();
+        ASSERT_TRUE(client->connected()) << "connection " << i;
+        held.push_back(std::move(client));
+    }
+    Client turned_away(m_daemon.connect());
+    ASSERT_TRUE(turned_away.connected());
+    auto refusal = turned_away.read_line();
+    ASSERT_TRUE(refusal.has_value()) << "no answer past the cap";
+    EXPECT_NE(refusal->find("clients already"), std::string::npos) << *refusal;
+    held.resize(kCap - 4);  // four sessions end; uxld sees that when it reads their EOF
+    EXPECT_TRUE(wait_until([&] {
+        Client client(m_daemon.connect());
+        auto first = client.connected() ? client.read_line() : std::nullopt;
+        return first && first->find("\"uxld\"") != std::string::npos;
+    }, 30s)) << "no session was served again after four ended";
+    EXPECT_TRUE(list_is_answered());
+}
+
 TEST_F(ControlSocket, ThousandsOfDroppedConnectionsLeaveItAnsweringWithBoundedMemory)
 {
     // 10k by default; UXL_TEST_DROPPED_CONNECTIONS=100000 for the long version.
