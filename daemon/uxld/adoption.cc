@@ -16,11 +16,6 @@
 #include <filesystem>
 
 namespace uxl::daemon {
-namespace {
-
-constexpr auto k_monitor_timeout = std::chrono::seconds(5);
-
-}  // namespace
 
 asio::awaitable<void> DomainManager::adopt_existing()
 {

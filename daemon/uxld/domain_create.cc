@@ -25,12 +25,6 @@
 namespace fs = std::filesystem;
 
 namespace uxl::daemon {
-namespace {
-
-constexpr auto k_monitor_timeout = std::chrono::seconds(5);
-
-
-}  // namespace
 
 // ---- Create -------------------------------------------------------------------------
 

@@ -40,7 +40,6 @@ std::string utc_suffix()
 }
 
 
-constexpr auto k_monitor_timeout = std::chrono::seconds(5);
 
 }  // namespace
 

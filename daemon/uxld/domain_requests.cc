@@ -137,7 +137,7 @@ asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
         co_return Result<void>{};
     } else if (dom->state != DomainState::dying) {
         dom->state = DomainState::dying;
-        auto killed = co_await monitor_command(dom->record.dir, "kill", std::chrono::seconds(5));
+        auto killed = co_await monitor_command(dom->record.dir, "kill", k_monitor_timeout);
         if (!killed) {
             // The monitor is gone: nothing can run the guest any more; clean up what is left.
             co_await finish(dom);

@@ -146,7 +146,7 @@ asio::awaitable<Result<std::string>> monitor_command(std::string dir, std::strin
 
 asio::awaitable<Result<MonitorStatus>> monitor_status(std::string dir)
 {
-    auto line = co_await monitor_command(std::move(dir), "status", std::chrono::seconds(5));
+    auto line = co_await monitor_command(std::move(dir), "status", k_monitor_timeout);
     if (!line)
         co_return std::unexpected(line.error());
     co_return parse_monitor_status(*line);

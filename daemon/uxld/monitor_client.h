@@ -5,6 +5,7 @@
 #include "uxl/asio.h"
 #include "uxl/result.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -27,6 +28,10 @@ Result<MonitorStatus> parse_monitor_status(std::string_view line);
 Result<void> spawn_monitor(const std::string& binary, const std::string& dir);
 
 std::string monitor_socket(const std::string& dir);
+
+// How long uxld waits for the monitor to answer a command (status, kill, release): it
+// answers at once unless it is gone.
+constexpr std::chrono::seconds k_monitor_timeout{5};
 
 // One command, one reply line. `timeout` 0 means none (for `wait`).
 asio::awaitable<Result<std::string>> monitor_command(std::string dir, std::string command,

@@ -471,9 +471,4 @@ std::vector<std::pair<std::string, std::string>> QemuBackend::host_facts() const
             {"qemu_accelerator", std::string(to_string(m_host.accelerator))}};
 }
 
-ShutdownReason QemuBackend::exit_reason(const GuestExit& exit) const
-{
-    return exit.exit_code == 0 && !exit.signal ? ShutdownReason::poweroff : ShutdownReason::crash;
-}
-
 }  // namespace uxl

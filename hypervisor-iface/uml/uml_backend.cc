@@ -331,9 +331,4 @@ std::vector<std::pair<std::string, std::string>> UmlBackend::host_facts() const
     return {{"uml_kernel", installed ? std::string(default_kernel) : "(not installed)"}};
 }
 
-ShutdownReason UmlBackend::exit_reason(const GuestExit& exit) const
-{
-    return exit.exit_code == 0 && !exit.signal ? ShutdownReason::poweroff : ShutdownReason::crash;
-}
-
 }  // namespace uxl

@@ -41,8 +41,6 @@ public:
     std::vector<std::pair<std::string, std::string>> host_facts() const override;
     // uml_controller.cc: the mconsole controller.
     Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const override;
-    // UML exits 0 on a halt or poweroff; a panic ends in SIGABRT (134), a kill in 137.
-    ShutdownReason exit_reason(const GuestExit& exit) const override;
 };
 
 }  // namespace uxl

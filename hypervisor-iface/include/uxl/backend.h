@@ -154,8 +154,11 @@ public:
     virtual Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const;
 
     // Why the guest shut down, judged from its exit alone: used when the controller did not
-    // report a shutdown_requested event first (uxl/controller.h). UML: 0 is a poweroff, and
-    // anything else (a panic's SIGABRT, a kill) a crash.
+    // report a shutdown_requested event first (uxl/controller.h). The default serves UML
+    // (exit 0 on a halt or poweroff; a panic ends in SIGABRT, 134, a kill in 137) and QEMU
+    // (exit 0 after a guest poweroff, or after a reboot it reported first under
+    // `-action reboot=shutdown`; 1 after a panic with `panic=exit-failure`): 0 is a
+    // poweroff, anything else a crash. Override it for a backend whose exits differ.
     virtual ShutdownReason exit_reason(const GuestExit& exit) const;
 };
 

@@ -3,12 +3,17 @@
 #include "uxl/backend.h"
 #include "uxl/controller.h"
 
+#include "backend_test_support.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 namespace uxl {
 namespace {
+
+using test::disk;
+using test::paths;
 
 std::unique_ptr<Backend> backend(BackendKind kind)
 {
@@ -35,24 +40,6 @@ DomainSpec vkernel_spec()
     spec.target_memkb = 128 * 1024;
     spec.max_memkb = 128 * 1024;
     return spec;
-}
-
-DiskSpec disk(std::string path, std::string vdev)
-{
-    DiskSpec d;
-    d.pdev_path = std::move(path);
-    d.vdev = std::move(vdev);
-    d.format = DiskFormat::raw;
-    d.readwrite = true;
-    return d;
-}
-
-DomainPaths paths()
-{
-    DomainPaths p;
-    p.run_dir = "/run/uxl/7";
-    p.memory_dir = "/dev/shm/uxl";
-    return p;
 }
 
 Error refusal(const Backend& b, const DomainSpec& spec)

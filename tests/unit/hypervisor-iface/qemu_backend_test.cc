@@ -3,6 +3,8 @@
 // The argv itself is golden-tested (tests/golden/qemu, launch_plan_test.cc).
 #include "qemu/qemu_backend.h"
 
+#include "backend_test_support.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -11,6 +13,9 @@
 
 namespace uxl {
 namespace {
+
+using test::disk;
+using test::paths;
 
 DomainSpec pv_spec()
 {
@@ -29,24 +34,6 @@ DomainSpec hvm_spec()
     spec.type = DomainType::hvm;
     spec.kernel.clear();
     return spec;
-}
-
-DiskSpec disk(std::string path, std::string vdev)
-{
-    DiskSpec d;
-    d.pdev_path = std::move(path);
-    d.vdev = std::move(vdev);
-    d.format = DiskFormat::raw;
-    d.readwrite = true;
-    return d;
-}
-
-DomainPaths paths()
-{
-    DomainPaths p;
-    p.run_dir = "/run/uxl/7";
-    p.memory_dir = "/dev/shm/uxl";
-    return p;
 }
 
 Error refusal(const DomainSpec& spec)
