@@ -6,7 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 
 #include <chrono>
@@ -141,6 +146,52 @@ private:
     stream::socket m_connection;
     Script m_script;
     std::string m_greeting;
+};
+
+// A real QEMU (or any program) started for a test from `args`, stdin on /dev/null and
+// stdout and stderr to `log`; killed and reaped when the test ends before wait() reaps it.
+class SpawnedProcess {
+public:
+    explicit SpawnedProcess(std::vector<std::string> args, const std::string& log = "/dev/null")
+    {
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t files;
+        posix_spawn_file_actions_init(&files);
+        posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT, 0600);
+        posix_spawn_file_actions_adddup2(&files, 1, 2);
+        if (posix_spawn(&m_pid, argv[0], &files, nullptr, argv.data(), environ) != 0)
+            m_pid = -1;
+        posix_spawn_file_actions_destroy(&files);
+    }
+    ~SpawnedProcess()
+    {
+        if (m_pid > 0) {
+            ::kill(m_pid, SIGKILL);
+            ::waitpid(m_pid, nullptr, 0);
+        }
+    }
+    SpawnedProcess(const SpawnedProcess&) = delete;
+    SpawnedProcess& operator=(const SpawnedProcess&) = delete;
+
+    bool started() const { return m_pid > 0; }
+    // Waits for the process to end; its waitpid status, or nullopt when it was not started.
+    std::optional<int> wait()
+    {
+        if (m_pid <= 0)
+            return std::nullopt;
+        int status = 0;
+        if (::waitpid(m_pid, &status, 0) != m_pid)
+            return std::nullopt;
+        m_pid = -1;
+        return status;
+    }
+
+private:
+    pid_t m_pid = -1;
 };
 
 }  // namespace uxl::test_support

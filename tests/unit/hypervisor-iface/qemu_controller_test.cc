@@ -31,6 +31,7 @@ using test_support::Json;
 using test_support::returns;
 using test_support::run_task;
 using test_support::run_until;
+using test_support::SpawnedProcess;
 using test_support::TempDir;
 
 // Answers every command with {} except query-cpus-fast (two vCPUs, listed out of order)
@@ -323,29 +324,8 @@ TEST(QemuControllerRealQemu, PausesResumesAndHalts)
                                      "-display", "none", "-chardev",
                                      "socket,id=qmp,path=" + socket + ",server=on,wait=off",
                                      "-mon", "chardev=qmp,mode=control"};
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
-    pid_t pid = -1;
-    ASSERT_EQ(posix_spawn(&pid, program.c_str(), &files, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&files);
-    struct Reaper {
-        pid_t pid;
-        bool reaped = false;
-        ~Reaper()
-        {
-            if (!reaped) {
-                ::kill(pid, SIGKILL);
-                ::waitpid(pid, nullptr, 0);
-            }
-        }
-    } reaper{pid};
+    SpawnedProcess qemu(args);
+    ASSERT_TRUE(qemu.started());
 
     auto seen = [&](GuestEvent kind) {
         return std::any_of(events.begin(), events.end(), [&](const ControllerEvent& e) { return e.kind == kind; });
@@ -362,11 +342,10 @@ TEST(QemuControllerRealQemu, PausesResumesAndHalts)
     EXPECT_FALSE(seen(GuestEvent::resumed));
 
     ASSERT_TRUE(run_task(io, controller->halt()).has_value());
-    int status_code = 0;
-    ASSERT_EQ(::waitpid(pid, &status_code, 0), pid);
-    reaper.reaped = true;
-    ASSERT_TRUE(WIFEXITED(status_code));
-    GuestExit exit{WEXITSTATUS(status_code), std::nullopt};
+    std::optional<int> ended = qemu.wait();
+    ASSERT_TRUE(ended.has_value());
+    ASSERT_TRUE(WIFEXITED(*ended));
+    GuestExit exit{WEXITSTATUS(*ended), std::nullopt};
     EXPECT_EQ(QemuBackend().exit_reason(exit), ShutdownReason::poweroff);
     EXPECT_FALSE(seen(GuestEvent::shutdown_requested));
 }

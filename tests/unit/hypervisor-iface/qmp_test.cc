@@ -41,6 +41,7 @@ using Json = nlohmann::json;
 using test_support::event;
 using test_support::FakeQemu;
 using test_support::qemu_7_2_greeting;
+using test_support::SpawnedProcess;
 using test_support::returns;
 using test_support::run_task;
 using test_support::run_until;
@@ -380,30 +381,8 @@ TEST(QmpRealQemu, NegotiatesQueriesStopsResumesAndQuits)
     std::vector<std::string> args = {qemu_program, "-machine", "none", "-nodefaults",
                                      "-no-user-config", "-display", "none", "-qmp",
                                      "unix:" + socket + ",server=on,wait=off"};
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
-    const std::string log = dir.path + "/qemu.log";
-    posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT, 0600);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
-    pid_t pid = -1;
-    ASSERT_EQ(posix_spawn(&pid, qemu_program, &files, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&files);
-    struct Reaper {
-        pid_t pid;
-        bool reaped = false;
-        ~Reaper()
-        {
-            if (!reaped) {
-                ::kill(pid, SIGKILL);
-                ::waitpid(pid, nullptr, 0);
-            }
-        }
-    } reaper{pid};
+    SpawnedProcess qemu(args, dir.path + "/qemu.log");
+    ASSERT_TRUE(qemu.started());
 
     asio::io_context io;
     std::vector<Event> events;
@@ -445,10 +424,9 @@ TEST(QmpRealQemu, NegotiatesQueriesStopsResumesAndQuits)
                                           [](const Event& e) { return e.name == "SHUTDOWN"; });
     EXPECT_EQ(Json::parse(shutdown.data)["reason"], "host-qmp-quit");
 
-    int status_code = 0;
-    ASSERT_EQ(::waitpid(pid, &status_code, 0), pid);
-    reaper.reaped = true;
-    EXPECT_TRUE(WIFEXITED(status_code) && WEXITSTATUS(status_code) == 0);
+    std::optional<int> ended = qemu.wait();
+    ASSERT_TRUE(ended.has_value());
+    EXPECT_TRUE(WIFEXITED(*ended) && WEXITSTATUS(*ended) == 0);
 }
 
 }  // namespace
