@@ -58,6 +58,10 @@ struct Domain {
     // this one from then on, so the name never looks free to another create.
     std::shared_ptr<Domain> successor;
     std::vector<std::shared_ptr<asio::steady_timer>> waiters;
+    // Gone from the table, but its devices are still being torn down: `destroy` and
+    // `shutdown -w` return only once they are (as xl's do), so a caller finds no tap or
+    // loop device left behind.
+    bool tearing_down = false;
 
     bool active() const { return state == DomainState::running || state == DomainState::paused; }
     std::string id() const { return std::to_string(record.domid); }

@@ -469,6 +469,7 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
 {
     if (d->state == DomainState::gone)
         co_return;
+    d->tearing_down = true;
     drop(*d);
     if (d->controller)
         d->controller->close();
@@ -477,6 +478,7 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
     if (auto r = m_store.remove(d->record.instance); !r)
         m_log.write("warning: " + r.error().message);
     remove_domain_dir(d->record.dir);
+    d->tearing_down = false;
     notify_waiters(*d);
 }
 

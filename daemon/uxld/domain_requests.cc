@@ -233,7 +233,8 @@ asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait(const std::str
                               ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds)
                               : std::chrono::steady_clock::time_point::max();
     for (;;) {
-        const bool gone = dom->state == DomainState::gone || dom->record.domid != domid;
+        const bool gone =
+            (dom->state == DomainState::gone && !dom->tearing_down) || dom->record.domid != domid;
         if (gone || (!death_only && dom->state == DomainState::shutdown)) {
             protocol::DomainInfo info = info_of(*dom, false);
             info.domid = domid;
