@@ -60,8 +60,19 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
                              DaemonPaths paths, DaemonLog& log)
     : m_executor(std::move(executor)), m_pool(pool), m_paths(std::move(paths)), m_log(log),
       m_store(m_paths.state_dir),
-      m_devices(m_executor, m_paths, m_log, m_store, load_device_defaults(m_paths.config_file, m_log))
+      m_devices(m_executor, m_paths, m_log, m_store, load_device_defaults(m_paths.config_file, m_log)),
+      m_backend_settings(load_backend_settings(m_paths.config_file, m_log))
 {
+    // Say once, at start, how QEMU guests will run (and probe KVM now rather than at the
+    // first create).
+    auto qemu = make_backend(BackendKind::qemu, m_backend_settings);
+    if (!qemu) {
+        m_log.write("warning: " + qemu.error().message + "; QEMU guests cannot be created");
+        return;
+    }
+    for (const auto& [key, value] : (*qemu)->host_facts())
+        if (key == "qemu_accelerator")
+            m_log.write("QEMU guests run under " + value);
 }
 
 // ---- The table ----------------------------------------------------------------------
@@ -219,7 +230,7 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
 
 std::vector<std::pair<std::string, std::string>> DomainManager::host_info() const
 {
-    return host_info_lines(m_paths, m_domains.size());
+    return host_info_lines(m_paths, m_backend_settings, m_domains.size());
 }
 
 void DomainManager::persist(Domain& d)

@@ -145,6 +145,7 @@ private:
     DaemonLog& m_log;
     StateStore m_store;
     DeviceSetup m_devices;
+    BackendSettings m_backend_settings;  // uxl.conf's, for the registry
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 

@@ -1,11 +1,16 @@
 #include "host_info.h"
 
 #include "uxl/backend.h"
+#include "uxl/config_file.h"
+#include "uxl/config_reader.h"
 
 #include <charconv>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+
+#include <fstream>
+#include <sstream>
 
 #include <fcntl.h>
 #include <sys/sysinfo.h>
@@ -177,7 +182,33 @@ protocol::DomainInfo host_domain_info(bool with_config, bool with_vcpus)
     return host;
 }
 
+BackendSettings load_backend_settings(const std::string& config_file, DaemonLog& log)
+{
+    BackendSettings settings;
+    std::ifstream in(config_file, std::ios::binary);
+    if (!in)
+        return settings;
+    std::ostringstream text;
+    text << in.rdbuf();
+    ParseOutcome parsed = parse_config(text.str(), config_file);
+    if (!parsed.ok())
+        return settings;  // load_device_defaults has said so already
+    Diagnostics diagnostics;
+    ConfigReader reader(parsed.config, diagnostics);
+    if (auto v = reader.get_string("qemu.accelerator")) {
+        if (*v == "auto" || *v == "kvm" || *v == "tcg")
+            settings.qemu_accelerator = *v;
+        else
+            log.write("warning: " + config_file + ": qemu.accelerator must be \"auto\", \"kvm\" or \"tcg\", not \"" +
+                      *v + "\"; using \"auto\"");
+    }
+    if (!diagnostics.empty())
+        log.write("warning: " + diagnostics.xl_report());
+    return settings;
+}
+
 std::vector<std::pair<std::string, std::string>> host_info_lines(const DaemonPaths& paths,
+                                                                 const BackendSettings& settings,
                                                                  std::size_t domain_count)
 {
     std::vector<std::pair<std::string, std::string>> info;
@@ -199,12 +230,12 @@ std::vector<std::pair<std::string, std::string>> host_info_lines(const DaemonPat
     std::vector<std::pair<std::string, std::string>> facts;
     DomainSpec probe;
     for (BackendKind kind : known_backends()) {
-        auto backend = make_backend(kind);
+        auto backend = make_backend(kind, settings);
         if (!backend)
             continue;
         probe.backend = kind;
         if ((*backend)->check_host(probe))
-            caps += (caps.empty() ? "" : " ") + std::string((*backend)->name());
+            caps += (caps.empty() ? "" : " ") + (*backend)->virt_cap();
         for (auto& fact : (*backend)->host_facts())
             facts.push_back(std::move(fact));
     }

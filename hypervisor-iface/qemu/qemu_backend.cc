@@ -212,6 +212,7 @@ Capabilities QemuBackend::capabilities() const
     caps.pause = true;    // stop / cont
     caps.reboot = true;   // system_reset: SHUTDOWN{host-qmp-system-reset}, exit 0, restart
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
+    caps.sysrq = true;    // send-key alt+sysrq+KEY
     return caps;
 }
 
@@ -468,7 +469,8 @@ std::vector<std::pair<std::string, std::string>> QemuBackend::host_facts() const
 {
     const bool installed = ::access(std::string(program).c_str(), X_OK) == 0;
     return {{"qemu", installed ? std::string(program) : "(not installed)"},
-            {"qemu_accelerator", std::string(to_string(m_host.accelerator))}};
+            {"qemu_accelerator", std::string(to_string(m_host.accelerator)) +
+                                     (m_host.reason.empty() ? "" : " (" + m_host.reason + ")")}};
 }
 
 }  // namespace uxl

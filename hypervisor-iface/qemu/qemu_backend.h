@@ -6,8 +6,6 @@
 //
 // What is planned and why is in qemu_backend.cc and reference/backends.md §3–4.
 //
-// Not in the registry yet (backend.cc): until its controller and the daemon side exist,
-// `backend = "qemu"` is refused as before (issue 11).
 #pragma once
 
 #include "uxl/backend.h"
@@ -20,6 +18,9 @@ namespace uxl {
 struct QemuHost {
     enum class Accelerator { tcg, kvm };
     Accelerator accelerator = Accelerator::tcg;
+    // Why, in one sentence ("a probe guest under KVM exited with status 134 (...)"): for
+    // uxld's log and `uxl info`. qemu_probe.h makes these.
+    std::string reason;
 };
 
 std::string_view to_string(QemuHost::Accelerator accelerator);  // "tcg", "kvm"
@@ -40,6 +41,7 @@ public:
 
     BackendKind kind() const override { return BackendKind::qemu; }
     std::string_view name() const override { return "qemu"; }
+    std::string virt_cap() const override { return "qemu-" + std::string(to_string(m_host.accelerator)); }
     Capabilities capabilities() const override;
     Result<void> validate(const DomainSpec& spec) const override;
     Result<LaunchPlan> plan_launch(const DomainSpec& spec, const DomainPaths& paths,

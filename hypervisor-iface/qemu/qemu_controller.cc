@@ -223,6 +223,14 @@ awaitable<Result<std::string>> monitor_command(std::shared_ptr<State> state, std
     co_return output.is_string() ? output.get<std::string>() : *reply;
 }
 
+awaitable<Result<std::string>> sysrq_keys(std::shared_ptr<State> state, std::string arguments)
+{
+    auto reply = co_await state->run("send-key", std::move(arguments));
+    if (!reply)
+        co_return std::unexpected(reply.error());
+    co_return std::string();
+}
+
 template <class T>
 awaitable<Result<T>> refuse(std::string message)
 {
@@ -245,9 +253,18 @@ public:
     {
         return own_run_state_change(m_state, "cont", &State::own_resumes);
     }
-    awaitable<Result<std::string>> sysrq(char) override
+    awaitable<Result<std::string>> sysrq(char key) override
     {
-        return refuse<std::string>("uxl cannot send SysRq keys to QEMU guests yet.");
+        // Alt+SysRq+key on the guest's keyboard, as xl's sysrq does through Xen's PV
+        // channel. QEMU names letter and digit keys by themselves (qcode "h", "7").
+        const bool named = (key >= 'a' && key <= 'z') || (key >= '0' && key <= '9');
+        if (!named)
+            return refuse<std::string>("QEMU guests take SysRq keys a-z and 0-9 only, not '" +
+                                       std::string(1, key) + "'.");
+        Json keys = Json::array();
+        for (const std::string& name : {std::string("alt"), std::string("sysrq"), std::string(1, key)})
+            keys.push_back(Json{{"type", "qcode"}, {"data", name}});
+        return sysrq_keys(m_state, Json{{"keys", keys}}.dump());
     }
     awaitable<Result<std::string>> attach_disk(int, std::string, bool) override
     {

@@ -124,6 +124,9 @@ public:
     virtual BackendKind kind() const = 0;
     // A short lower-case name for messages and `uxl info`: "uml", "qemu", "vkernel".
     virtual std::string_view name() const = 0;
+    // The word for `uxl info`'s virt_caps when the host can run this backend's guests: the
+    // name, with how it runs them where that varies by host ("qemu-kvm", "qemu-tcg").
+    virtual std::string virt_cap() const { return std::string(name()); }
     virtual Capabilities capabilities() const = 0;
 
     // Refuses what this backend cannot run, with one sentence that says why and what to
@@ -162,10 +165,18 @@ public:
     virtual ShutdownReason exit_reason(const GuestExit& exit) const;
 };
 
+// What uxl.conf says about the backends (uxld reads it; the registry applies it).
+struct BackendSettings {
+    // qemu.accelerator: "auto" (KVM when a probe guest really runs under it, else TCG),
+    // "kvm" or "tcg".
+    std::string qemu_accelerator = "auto";
+};
+
 // The registry: the backend that runs domains of this kind, or Errc::unsupported when this
 // build has none for it. The only place that knows every backend. Thread-safe; each call
-// returns a new, independent object.
-Result<std::unique_ptr<Backend>> make_backend(BackendKind kind);
+// returns a new, independent object. The first QEMU backend made with "auto" probes KVM
+// (qemu/qemu_probe.h, up to 2 s on a host with a /dev/kvm); later ones reuse the answer.
+Result<std::unique_ptr<Backend>> make_backend(BackendKind kind, const BackendSettings& settings = {});
 // Every backend this build has, in the registry's order.
 std::vector<BackendKind> known_backends();
 

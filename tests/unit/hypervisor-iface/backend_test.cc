@@ -64,12 +64,26 @@ TEST(BackendRegistry, MakesEachBackendOfItsKind)
     EXPECT_EQ(backend(BackendKind::vkernel)->name(), "vkernel");
 }
 
-TEST(BackendRegistry, QemuIsUnsupportedUntilItExists)
+TEST(BackendRegistry, MakesQemuWithTheAcceleratorUxlConfForces)
 {
-    auto made = make_backend(BackendKind::qemu);
+    BackendSettings settings;
+    settings.qemu_accelerator = "tcg";
+    auto made = make_backend(BackendKind::qemu, settings);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    EXPECT_EQ((*made)->kind(), BackendKind::qemu);
+    EXPECT_EQ((*made)->virt_cap(), "qemu-tcg");
+    settings.qemu_accelerator = "kvm";
+    EXPECT_EQ((*make_backend(BackendKind::qemu, settings))->virt_cap(), "qemu-kvm");
+}
+
+TEST(BackendRegistry, RefusesAnUnknownAccelerator)
+{
+    BackendSettings settings;
+    settings.qemu_accelerator = "hax";
+    auto made = make_backend(BackendKind::qemu, settings);
     ASSERT_FALSE(made.has_value());
-    EXPECT_EQ(made.error().code, Errc::unsupported);
-    EXPECT_NE(made.error().message.find("qemu"), std::string::npos);
+    EXPECT_EQ(made.error().code, Errc::invalid_argument);
+    EXPECT_NE(made.error().message.find("qemu.accelerator"), std::string::npos) << made.error().message;
 }
 
 // ---- capabilities ---------------------------------------------------------------------

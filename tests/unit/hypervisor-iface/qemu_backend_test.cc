@@ -56,6 +56,7 @@ TEST(QemuCapabilities, AreWhatThePlanAndQmpProvideFor)
     expected.pause = true;
     expected.reboot = true;
     expected.balloon = true;
+    expected.sysrq = true;
     EXPECT_EQ(QemuBackend().capabilities(), expected);
 }
 

@@ -156,6 +156,16 @@ TEST_F(QemuControllerTest, OperationsAreQmpCommands)
     EXPECT_EQ(last_command(), "quit");
 }
 
+TEST_F(QemuControllerTest, SysrqIsAltSysrqKeyOnTheKeyboard)
+{
+    auto controller = ready();
+    ASSERT_TRUE(run_task(io, controller->sysrq('s')).has_value());
+    EXPECT_EQ(last_command(), "send-key");
+    Json keys = Json::array({Json{{"type", "qcode"}, {"data", "alt"}}, Json{{"type", "qcode"}, {"data", "sysrq"}},
+                             Json{{"type", "qcode"}, {"data", "s"}}});
+    EXPECT_EQ(fake->commands.back()["arguments"], Json({{"keys", keys}}));
+}
+
 TEST_F(QemuControllerTest, RawCommandGoesToTheHumanMonitor)
 {
     auto controller = ready();
@@ -186,7 +196,7 @@ TEST_F(QemuControllerTest, QemusRefusalIsBackendFailedInItsWords)
 TEST_F(QemuControllerTest, WhatItCannotDoIsRefusedInOneSentence)
 {
     auto controller = ready();
-    EXPECT_EQ(run_task(io, controller->sysrq('s')).error().code, Errc::unsupported);
+    EXPECT_EQ(run_task(io, controller->sysrq('%')).error().code, Errc::unsupported);
     EXPECT_EQ(run_task(io, controller->attach_disk(1, "/srv/a.img", false)).error().code,
               Errc::unsupported);
     EXPECT_EQ(run_task(io, controller->detach_nic(0)).error().code, Errc::unsupported);
