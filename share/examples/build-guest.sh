@@ -4,6 +4,9 @@
 # (share/examples/example) boots it.
 #
 #   build-guest.sh [OUTPUT]     default OUTPUT: /var/lib/uxl/images/example-initramfs.cpio.gz
+#   build-guest.sh --modules MODDIR [OUTPUT]
+#                               the same guest for QEMU (default OUTPUT:
+#                               /var/lib/uxl/images/example-qemu-initramfs.cpio.gz)
 #
 # Needs the Debian packages busybox-static, cpio and gzip. Runs as root or as a normal user (the
 # archive records every file as owned by root either way). Idempotent: the same busybox gives a
@@ -16,18 +19,45 @@
 # "guest-init-up" to /proc/mconsole when UML's notify channel is configured, and keeps a shell on
 # the console. mconsole `cad' (Ctrl-Alt-Del) powers it off cleanly: the console shows
 # "uxl example guest: powering off" and UML exits with status 0.
+#
+# --modules MODDIR builds it for QEMU with a Debian kernel (share/examples/fetch-kernel.sh puts
+# one in DIR/vmlinuz and its modules in MODDIR=DIR/lib/modules/<version>): the image also holds
+# the modules in $GUEST_MODULES (default below) and everything they depend on, read from each
+# module's depends= (Debian's package has no modules.dep); modules built into the kernel
+# (modules.builtin) are skipped. Its /init loads them (in dependency order, listed in
+# /etc/modules) before it becomes busybox init, so a virtio console (console=hvc0) exists by the
+# time init opens /dev/console; init then runs the same inittab, plus busybox acpid before the
+# banner: the ACPI power button (QMP system_powerdown) does what Ctrl-Alt-Del does (/etc/rc.cad:
+# power off, or reboot with uxl.cad=reboot). With QEMU's `-device pvpanic' a kernel panic (e.g.
+# `echo c >/proc/sysrq-trigger') reaches QEMU as GUEST_PANICKED. Without --modules the image is
+# byte for byte what it was before --modules existed.
 set -eu
 
 usage() {
-    echo "usage: $0 [OUTPUT]" >&2
-    echo "  builds the example guest initramfs (default $default_output)" >&2
+    echo "usage: $0 [--modules MODDIR] [OUTPUT]" >&2
+    echo "  builds the example guest initramfs (default OUTPUT $default_uml_output)" >&2
+    echo "  --modules MODDIR: for QEMU, with modules from MODDIR, a lib/modules/<version>" >&2
+    echo "    (default OUTPUT $default_qemu_output)" >&2
     exit 2
 }
 
-default_output=/var/lib/uxl/images/example-initramfs.cpio.gz
+default_uml_output=/var/lib/uxl/images/example-initramfs.cpio.gz
+default_qemu_output=/var/lib/uxl/images/example-qemu-initramfs.cpio.gz
+default_output=$default_uml_output
 busybox=${BUSYBOX:-/bin/busybox}
 epoch=${SOURCE_DATE_EPOCH:-0}
+# What the QEMU guest loads: the ACPI power button (button, and evdev for acpid to read it),
+# pvpanic for QEMU's ISA `-device pvpanic' (pvpanic-mmio binds its ACPI QEMU0001 device), virtio
+# over PCI (pc, q35) and MMIO (microvm), and the virtio console, disk, network and balloon.
+guest_modules=${GUEST_MODULES:-button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_console virtio_blk virtio_net virtio_balloon}
 
+moddir=
+if [ $# -ge 1 ] && [ "$1" = --modules ]; then
+    [ $# -ge 2 ] || usage
+    moddir=$2
+    default_output=$default_qemu_output
+    shift 2
+fi
 case $# in
     0) output=$default_output ;;
     1) case $1 in -h|--help|-*) usage ;; esac; output=$1 ;;
@@ -49,6 +79,10 @@ done
 # The guest has no libc: refuse a dynamically linked busybox (Debian's `busybox' package).
 if command -v ldd >/dev/null 2>&1 && ldd "$busybox" >/dev/null 2>&1; then
     die "$busybox is dynamically linked; install busybox-static (or set BUSYBOX=)"
+fi
+if [ -n "$moddir" ]; then
+    [ -f "$moddir/modules.order" ] || die "$moddir: no modules.order (not a lib/modules/<version> directory)"
+    moddir=$(cd "$moddir" && pwd)
 fi
 
 outdir=$(dirname -- "$output")
@@ -101,6 +135,15 @@ cat >"$root/etc/inittab" <<'EOF'
 ::sysinit:/bin/mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 ::sysinit:/bin/hostname -F /etc/hostname
 ::sysinit:/etc/rc.net
+EOF
+if [ -n "$moddir" ]; then
+    cat >>"$root/etc/inittab" <<'EOF'
+# QEMU: acpid runs /etc/acpi/PWRF/00000080 when the ACPI power button is pressed (it logs, and
+# its handlers' output goes, to /tmp/acpid.log; the default /var/log does not exist).
+::sysinit:/sbin/acpid -l /tmp/acpid.log
+EOF
+fi
+cat >>"$root/etc/inittab" <<'EOF'
 ::sysinit:/bin/sh -c 'read up idle </proc/uptime; echo "uxl example guest: up (uptime $up)"'
 # UML's notify channel (mconsole=notify:SOCKET): tells the host that init is up.
 ::sysinit:/bin/sh -c 'if [ -e /proc/mconsole ]; then echo guest-init-up >/proc/mconsole; fi'
@@ -164,6 +207,110 @@ export PS1='\h:\w\$ '
 EOF
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
+
+# QEMU: the modules, the /init that loads them, and the power button's handler.
+if [ -n "$moddir" ]; then
+    version=${moddir##*/}
+
+    # module_re NAME: matches NAME's line in modules.order or modules.builtin (kernel/.../NAME.ko,
+    # where - and _ in the file name are the same).
+    module_re() {
+        echo "/$(echo "$1" | sed 's/[-_]/[-_]/g')\.ko\$"
+    }
+    # path_of NAME: the module's path in modules.order; empty if there is none.
+    path_of() {
+        grep -E "$(module_re "$1")" "$moddir/modules.order" | head -n 1
+    }
+    # depends_of PATH: the modules PATH needs, from its .modinfo section ("depends=a,b").
+    depends_of() {
+        tr '\0' '\n' <"$moddir/$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '
+    }
+
+    # The wanted modules and everything they depend on (once each, as paths), a round of
+    # dependencies at a time.
+    todo=$guest_modules
+    all=
+    while [ -n "$todo" ]; do
+        next=
+        for name in $todo; do
+            path=$(path_of "$name")
+            if [ -z "$path" ]; then
+                if grep -Eq "$(module_re "$name")" "$moddir/modules.builtin"; then
+                    continue
+                fi
+                die "no module $name in $moddir"
+            fi
+            [ -f "$moddir/$path" ] || die "no $moddir/$path (compressed modules are not supported)"
+            case " $all " in *" $path "*) continue ;; esac
+            all="$all $path"
+            for dep in $(depends_of "$path"); do
+                next="$next $dep"
+            done
+        done
+        todo=$next
+    done
+
+    # Dependency order: a module once all it depends on is listed (modules.order breaks ties,
+    # so the order is stable).
+    order=
+    left=$(for path in $all; do echo "$path"; done | sort)
+    while [ -n "$left" ]; do
+        next=
+        progress=
+        for path in $left; do
+            ready=1
+            for dep in $(depends_of "$path"); do
+                dep=$(path_of "$dep")
+                [ -n "$dep" ] || continue
+                case " $order " in *" $dep "*) ;; *) ready= ;; esac
+            done
+            if [ -n "$ready" ]; then
+                order="$order $path"
+                progress=1
+            else
+                next="$next $path"
+            fi
+        done
+        [ -n "$progress" ] || die "circular module dependencies among:$next"
+        left=$next
+    done
+
+    : >"$root/etc/modules"
+    for path in $order; do
+        mkdir -p "$root/lib/modules/$version/${path%/*}"
+        cp "$moddir/$path" "$root/lib/modules/$version/$path"
+        chmod 0644 "$root/lib/modules/$version/$path"
+        echo "/lib/modules/$version/$path" >>"$root/etc/modules"
+    done
+
+    rm -f "$root/init"
+    cat >"$root/init" <<'EOF'
+#!/bin/sh
+# /init of the uxl example guest for QEMU: loads the modules listed in /etc/modules (in that,
+# dependency, order), then becomes busybox init. The kernel could not open /dev/console if
+# console= names a virtio console (hvc0) whose driver is one of these modules, so the console
+# is opened again once they are loaded. No /dev or /proc yet: inittab mounts them.
+failed=
+while read -r ko; do
+    insmod "$ko" || failed="$failed ${ko##*/}"
+done </etc/modules
+if (exec 3<>/dev/console); then
+    exec </dev/console >/dev/console 2>&1
+fi
+[ -z "$failed" ] || echo "init: could not load$failed"
+exec /sbin/init
+EOF
+    chmod 0755 "$root/init"
+
+    # busybox acpid: the power button event (KEY_POWER) runs /etc/acpi/PWRF/00000080.
+    mkdir -p "$root/etc/acpi/PWRF"
+    cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+# The ACPI power button (QMP system_powerdown) does what Ctrl-Alt-Del does.
+exec /etc/rc.cad
+EOF
+    chmod 0755 "$root/etc/acpi/PWRF/00000080"
+fi
 
 # Reproducible: fixed mtimes, sorted entries, root ownership, no gzip name or timestamp.
 find "$root" -exec touch -h -d "@$epoch" {} +
