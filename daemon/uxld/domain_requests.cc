@@ -13,6 +13,10 @@ namespace {
 // (UML: its init taking ctrl-alt-del over, about half a second after the kernel starts).
 constexpr auto k_clean_shutdown_wait = std::chrono::seconds(20);
 
+// How long `destroy` lets a machine power itself off (QEMU's quit: 10-30 ms here) before it
+// kills it.
+constexpr int k_power_off_grace_seconds = 5;
+
 }  // namespace
 
 Result<void> DomainManager::require_live(const Domain& d) const
@@ -137,6 +141,20 @@ asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
         co_return Result<void>{};
     } else if (dom->state != DomainState::dying) {
         dom->state = DomainState::dying;
+        // The machine's own power-off first (Controller::power_off), a kill when it is not
+        // gone within k_power_off_grace.
+        bool powering_off = false;
+        if (dom->controller && dom->control == ControlState::ready) {
+            auto asked = co_await dom->controller->power_off();
+            powering_off = asked.has_value();
+        }
+        if (powering_off) {
+            auto gone = co_await wait(dom->id(), true, k_power_off_grace_seconds);
+            if (gone || gone.error().code != Errc::timeout)
+                co_return Result<void>{};  // gone (or no longer in the table: gone too)
+            m_log.write("Domain " + dom->id() + " did not power off within " +
+                        std::to_string(k_power_off_grace_seconds) + " s; killing it");
+        }
         auto killed = co_await monitor_command(dom->record.dir, "kill", k_monitor_timeout);
         if (!killed) {
             // The monitor is gone: nothing can run the guest any more; clean up what is left.

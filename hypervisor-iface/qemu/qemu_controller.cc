@@ -244,6 +244,7 @@ public:
 
     awaitable<Result<void>> shutdown() override { return simple(m_state, "system_powerdown"); }
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
+    awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> reboot() override { return simple(m_state, "system_reset"); }
     awaitable<Result<void>> pause() override
     {

@@ -98,6 +98,15 @@ public:
     {
         co_return fail(Errc::unsupported, "This backend cannot halt a guest.");
     }
+    // `uxl destroy`: pulls the plug, but lets the machine's own process close its files
+    // first (QEMU: `quit`, which writes out its qcow2 metadata caches; a SIGKILL would lose
+    // every cluster allocated since the guest's last flush). The exit is seen by the
+    // monitor; the daemon kills the guest when it has not exited soon after. Backends
+    // without such a step keep the default, and destroy is a SIGKILL.
+    virtual awaitable<Result<void>> power_off()
+    {
+        co_return fail(Errc::unsupported, "This backend has no clean power-off.");
+    }
     // A host-initiated reboot; a rebooted_in_place event follows when the guest is back
     // (or a shutdown_requested(reboot) and an exit, for a backend that restarts by exiting).
     virtual awaitable<Result<void>> reboot() = 0;
