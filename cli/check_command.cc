@@ -54,12 +54,15 @@ int main_check(const GlobalOptions& globals, const Command& self, const std::vec
     options.config_path = path;
     long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
     options.host_cpus = cpus > 0 ? static_cast<int>(cpus) : 1;
+    options.read_kernel_head = read_kernel_head;
     CheckReport report = check_config(data, path, options);
     if (!quiet) {
         if (report.clean())
             std::printf("%s: no problems found\n", path.c_str());
         else
             std::fputs(report.render(data).c_str(), stdout);
+        if (!report.backend.empty())
+            std::printf("%s: backend %s\n", path.c_str(), report.backend.c_str());
     }
     return report.clean() ? k_exit_success : k_exit_failure;
 }

@@ -69,4 +69,15 @@ bool read_whole_file(const std::string& path, std::string& contents, std::string
     return true;
 }
 
+std::optional<std::string> read_kernel_head(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return head;
+}
+
 }  // namespace uxl::cli

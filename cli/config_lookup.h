@@ -7,6 +7,7 @@
 // search list, for tests and unusual layouts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +22,9 @@ std::string find_config_file(std::string_view name, std::vector<std::string>* se
 
 // Reads a whole file. On failure returns false and sets `error` to strerror(errno).
 bool read_whole_file(const std::string& path, std::string& contents, std::string& error);
+
+// The first 4 KiB of a kernel file, for the backend choice (uxl/backend_choice.h); nothing
+// when it cannot be read.
+std::optional<std::string> read_kernel_head(const std::string& path);
 
 }  // namespace uxl::cli

@@ -100,6 +100,7 @@ int main_create(const GlobalOptions& globals, const Command& self, const std::ve
     BuildOptions build;
     build.config_path = path;
     build.host_cpus = host_cpu_count();
+    build.read_kernel_head = read_kernel_head;
     Result<DomainSpec> spec = build_domain_spec(reader, build);
     std::fputs(diagnostics.xl_report().c_str(), stderr);
     if (!spec) {

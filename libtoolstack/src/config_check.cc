@@ -176,14 +176,17 @@ std::string strip_location(std::string_view text, std::string_view source)
 }
 
 void add_build_diagnostics(const ConfigFile& config, const CheckOptions& options,
-                           std::vector<Diagnostic>& out)
+                           std::vector<Diagnostic>& out, std::string& backend)
 {
     Diagnostics found;
     ConfigReader reader(config, found);
     BuildOptions build;
     build.config_path = options.config_path;
     build.host_cpus = options.host_cpus;
+    build.read_kernel_head = options.read_kernel_head;
     auto spec = build_domain_spec(reader, build);
+    if (spec)
+        backend = std::string(to_string(spec->backend)) + ": " + spec->backend_reason;
     for (const Diagnostic& d : found.items()) {
         out.push_back(d);
         if (out.back().message.empty())
@@ -300,11 +303,11 @@ CheckReport check_config(std::string_view text, std::string_view source,
     ParseOutcome parsed = parse_config(text, source);
     std::vector<Diagnostic> found;
     add_parse_diagnostics(parsed.diagnostics, source, found);
+    CheckReport report;
     if (parsed.ok())
-        add_build_diagnostics(parsed.config, options, found);
+        add_build_diagnostics(parsed.config, options, found, report.backend);
     add_key_diagnostics(parsed.config, options, found);
 
-    CheckReport report;
     report.diagnostics = in_file_order(std::move(found));
     return report;
 }

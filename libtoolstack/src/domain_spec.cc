@@ -18,6 +18,7 @@
 // exits return an Error with xl's text.
 #include "uxl/domain_spec.h"
 
+#include "uxl/backend_choice.h"
 #include "uxl/cpu_list.h"
 
 #include "hvm_settings.h"
@@ -218,6 +219,7 @@ public:
         read_nics();
         read_hvm_settings(m_reader, m_spec);
         UXL_TRY(read_backend());
+        warn_unhonoured_keys(m_reader, m_spec, m_source);
         UXL_TRY(check_hard_affinity());
         UXL_TRY(check_text());
         return std::move(m_spec);
@@ -669,8 +671,16 @@ private:
     Result<void> read_backend()
     {
         const Setting* setting = m_reader.get_raw("backend");
-        if (!setting)
+        if (!setting) {
+            KernelImage image = KernelImage::unknown;
+            if (!m_spec.kernel.empty() && m_options.read_kernel_head)
+                if (auto head = m_options.read_kernel_head(m_spec.kernel))
+                    image = classify_kernel_image(*head);
+            BackendChoice choice = choose_backend(m_spec, image);
+            m_spec.backend = choice.kind;
+            m_spec.backend_reason = std::move(choice.reason);
             return {};
+        }
         std::optional<BackendKind> kind;
         if (setting->value.is_string())
             kind = parse_backend_kind(setting->value.text);
@@ -682,6 +692,7 @@ private:
                                       "\"vkernel\"");
         }
         m_spec.backend = *kind;
+        m_spec.backend_reason = "backend = \"" + std::string(to_string(*kind)) + "\"";
         return {};
     }
 

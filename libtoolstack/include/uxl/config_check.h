@@ -12,6 +12,8 @@
 
 #include "uxl/diagnostic.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,10 +27,15 @@ struct CheckOptions {
     // The first line of the command-line KEY=VALUE overrides appended after the file
     // (0: none). They are meant to replace the file's values, so no "set again" warning.
     int first_override_line = 0;
+    // Reads a kernel file's first bytes, for the backend choice (BuildOptions).
+    std::function<std::optional<std::string>(const std::string& path)> read_kernel_head;
 };
 
 struct CheckReport {
     Diagnostics diagnostics;  // ordered by line, then column; whole-file ones last
+    // The backend that would run the domain, and why: "qemu: type = \"hvm\" is a full
+    // machine"; empty when the domain could not be built.
+    std::string backend;
 
     // True when nothing at all was found: a warning is a problem too.
     bool clean() const;

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +122,9 @@ struct DomainSpec {
 
     // uxl's own keys.
     BackendKind backend = BackendKind::uml;
+    // Why this backend, in one clause ("backend = \"qemu\"", "type = \"hvm\" is a full
+    // machine"): for `uxl check` and `create -n`. Not part of the JSON.
+    std::string backend_reason;
 };
 
 struct BuildOptions {
@@ -133,6 +137,9 @@ struct BuildOptions {
     std::vector<int> host_cpu_nodes;
     // `xl create -i`: skip the check that each vCPU keeps at least one CPU to run on.
     bool ignore_global_affinity_masks = false;
+    // For a config without `backend =`: the first bytes (4 KiB) of the kernel file, or
+    // nothing when it cannot be read (backend_choice.h). Unset: the file is not looked at.
+    std::function<std::optional<std::string>(const std::string& path)> read_kernel_head;
 };
 
 // Builds the domain from a parsed config, reading the keys in the order xl's
