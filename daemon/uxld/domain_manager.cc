@@ -63,8 +63,10 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
       m_devices(m_executor, m_paths, m_log, m_store, load_device_defaults(m_paths.config_file, m_log)),
       m_backend_settings(load_backend_settings(m_paths.config_file, m_log))
 {
-    // Say once, at start, how QEMU guests will run (and probe KVM now rather than at the
-    // first create).
+}
+
+void DomainManager::announce_backends()
+{
     auto qemu = make_backend(BackendKind::qemu, m_backend_settings);
     if (!qemu) {
         m_log.write("warning: " + qemu.error().message + "; QEMU guests cannot be created");

@@ -41,6 +41,10 @@ public:
     DomainManager(asio::any_io_executor executor, asio::thread_pool& pool, DaemonPaths paths,
                   DaemonLog& log);
 
+    // Says in the log, once at start, how QEMU guests will run (probing KVM now rather than
+    // at the first create).
+    void announce_backends();
+
     // Re-adopts the domains of the state files (at start, before serving clients).
     asio::awaitable<void> adopt_existing();
 

@@ -202,6 +202,7 @@ int main(int argc, char** argv)
     log.write("uxld " UXL_VERSION " starting (" + std::string(paths.system_mode ? "system" : "session") +
               " mode, socket " + paths.socket + ", " + std::to_string(file_limit) + " file descriptors)");
     log_settings_paths(paths, log);
+    manager.announce_backends();
 
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int signo) {

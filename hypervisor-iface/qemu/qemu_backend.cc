@@ -119,6 +119,15 @@ std::string nic_device(const VifSpec& nic, DomainType type)
 
 // Whether the kernel's console (the last console= on its command line) is hvc0: the guest
 // then expects a virtio console (on Xen it would be the PV console).
+// An HVM guest has a VGA card unless nographic = 1, and unless it has neither a display
+// (vnc = 1) nor nographic = 0: a card nobody can see only costs boot time.
+bool wants_vga(const HvmSettings& hvm)
+{
+    if (hvm.nographic == true)
+        return false;
+    return hvm.nographic == false || hvm.vnc.enable == true;
+}
+
 bool wants_virtio_console(const std::vector<std::string>& words)
 {
     std::string console;
@@ -254,6 +263,12 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
                             "\" is not a boot order: use the letters c (disk), d (cdrom), "
                             "n (network) and a (floppy).",
                         "boot");
+        if (!spec.hvm.vnc.passwd.empty())
+            return fail(Errc::unsupported,
+                        "uxl cannot give a QEMU guest's VNC server a password yet (QEMU would "
+                        "show it on its command line); leave out vncpasswd and keep vnclisten "
+                        "on the loopback address.",
+                        "vncpasswd");
         for (std::size_t i = 0; i < spec.hvm.serial.size(); ++i) {
             if (i > 0 || spec.hvm.serial[i] != "pty")
                 return fail(Errc::unsupported,
@@ -297,7 +312,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     }
     pci_devices += spec.nics.size();
     pci_devices += direct_boot && wants_virtio_console(plan::split_blanks(spec.cmdline));
-    pci_devices += spec.type == DomainType::hvm && spec.hvm.nographic == false;  // VGA
+    pci_devices += spec.type == DomainType::hvm && wants_vga(spec.hvm);
     if (pci_devices > free_pci_slots)
         return fail(Errc::unsupported,
                     "QEMU's pc machine has " + std::to_string(free_pci_slots) +
@@ -351,8 +366,18 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     if (spec.max_vcpus > spec.vcpus)
         smp += ",maxcpus=" + std::to_string(spec.max_vcpus);
     add({"-smp", smp, "-display", "none"});
-    if (hvm && spec.hvm.nographic == false)
+    if (hvm && wants_vga(spec.hvm))
         add({"-device", "VGA"});
+    // libxl's VNC: LISTEN:DISPLAY (127.0.0.1:0 unless set), and with vncunused (its
+    // default) the first free display from there, which QMP's query-vnc then names.
+    if (hvm && spec.hvm.vnc.enable == true) {
+        const VncSettings& vnc = spec.hvm.vnc;
+        std::string where = (vnc.listen.empty() ? std::string("127.0.0.1") : vnc.listen) + ":" +
+                            std::to_string(vnc.display.value_or(0));
+        if (vnc.find_unused != false)
+            where += ",to=99";
+        add({"-vnc", where});
+    }
 
     // 2. Boot. A kernel booted directly whose command line names no console writes to the
     // first serial port, which is where the console is.

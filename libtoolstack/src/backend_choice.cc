@@ -66,10 +66,11 @@ KernelImage classify_elf(std::string_view head)
     return kernel_like ? KernelImage::machine_kernel : KernelImage::user_program;
 }
 
-// A key a backend reads past, and why.
+// A key a backend reads past, and why; `hvm_ok`: honoured for type = "hvm" after all.
 struct Unhonoured {
     const char* key;
     const char* why;
+    bool hvm_ok = false;
 };
 
 constexpr const char* k_uml_display = "a User-Mode Linux guest has no framebuffer, keyboard or mouse";
@@ -77,7 +78,7 @@ constexpr const char* k_uml_hvm = "it describes an emulated PC, which a User-Mod
 constexpr const char* k_no_labels = "uxl has no XSM/FLASK security labels";
 constexpr const char* k_no_passthrough = "uxl passes no host interrupts, memory or I/O ports through";
 constexpr const char* k_no_pv_device = "uxl does not provide this PV device";
-constexpr const char* k_qemu_display = "uxl gives QEMU guests no display yet (the console is the serial port or hvc0)";
+constexpr const char* k_qemu_display = "uxl gives only HVM guests a display (vnc=); a PV guest's console is hvc0 or the serial port";
 constexpr const char* k_qemu_later = "the QEMU backend does not map this key yet";
 
 constexpr std::array k_uml_unhonoured = {
@@ -104,9 +105,9 @@ constexpr std::array k_uml_unhonoured = {
 
 constexpr std::array k_qemu_unhonoured = {
     Unhonoured{"vfb", k_qemu_display},         Unhonoured{"vkb", k_qemu_display},
-    Unhonoured{"vnc", k_qemu_display},         Unhonoured{"vnclisten", k_qemu_display},
-    Unhonoured{"vncdisplay", k_qemu_display},  Unhonoured{"vncunused", k_qemu_display},
-    Unhonoured{"vncpasswd", k_qemu_display},   Unhonoured{"sdl", "uxl runs guests from a daemon, which has no screen"},
+    Unhonoured{"vnc", k_qemu_display, true},   Unhonoured{"vnclisten", k_qemu_display, true},
+    Unhonoured{"vncdisplay", k_qemu_display, true}, Unhonoured{"vncunused", k_qemu_display, true},
+    Unhonoured{"vncpasswd", k_qemu_display, true},   Unhonoured{"sdl", "uxl runs guests from a daemon, which has no screen"},
     Unhonoured{"opengl", k_qemu_display},      Unhonoured{"keymap", k_qemu_display},
     Unhonoured{"localtime", k_qemu_later},     Unhonoured{"rtc_timeoffset", k_qemu_later},
     Unhonoured{"seclabel", k_no_labels},       Unhonoured{"init_seclabel", k_no_labels},
@@ -169,6 +170,8 @@ void warn_unhonoured_keys(ConfigReader& reader, const DomainSpec& spec, std::str
         end = begin + k_qemu_unhonoured.size();
     }
     for (const Unhonoured* u = begin; u != end; ++u) {
+        if (u->hvm_ok && spec.type == DomainType::hvm)
+            continue;
         const Setting* setting = reader.config().find(u->key);
         if (!setting)
             continue;

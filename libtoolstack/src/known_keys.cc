@@ -118,6 +118,8 @@ constexpr std::string_view k_global_keys[] = {
     "defaultbridge", "output_format", "blkdev_start", "claim_mode", "vm.cpumask",
     "vm.hvm.cpumask", "vm.pv.cpumask", "domid_policy", "remus.default.netbufscript",
     "colo.default.proxyscript",
+    // uxl.conf's own settings.
+    "hotplug.timeout", "qemu.accelerator",
 };
 
 const std::vector<std::string_view>& sorted_keys()

@@ -132,10 +132,37 @@ OrderedJson type_union(const DomainSpec& spec)
         break;
     case DomainType::pvh:
         break;
-    case DomainType::hvm:
-        for (const char* name : {"vga", "vnc", "sdl", "spice", "rdm"})
-            member[name] = OrderedJson::object();
+    case DomainType::hvm: {
+        // libxl_types.idl's order: ... nographic, vga, vnc, keymap, sdl, spice, ...,
+        // serial, boot, ..., serial_list, rdm.
+        const HvmSettings& hvm = spec.hvm;
+        if (hvm.nographic)
+            member["nographic"] = defbool(*hvm.nographic);
+        member["vga"] = OrderedJson::object();
+        OrderedJson vnc = OrderedJson::object();
+        if (hvm.vnc.enable)
+            vnc["enable"] = defbool(*hvm.vnc.enable);
+        if (!hvm.vnc.listen.empty())
+            vnc["listen"] = hvm.vnc.listen;
+        if (!hvm.vnc.passwd.empty())
+            vnc["passwd"] = hvm.vnc.passwd;
+        if (hvm.vnc.display.value_or(0) != 0)  // an integer: libxl omits 0
+            vnc["display"] = *hvm.vnc.display;
+        if (hvm.vnc.find_unused)
+            vnc["findunused"] = defbool(*hvm.vnc.find_unused);
+        member["vnc"] = std::move(vnc);
+        member["sdl"] = OrderedJson::object();
+        member["spice"] = OrderedJson::object();
+        // xl: one serial device is u.hvm.serial, more are u.hvm.serial_list.
+        if (hvm.serial.size() == 1)
+            member["serial"] = hvm.serial.front();
+        if (!hvm.boot.empty())
+            member["boot"] = hvm.boot;
+        if (hvm.serial.size() > 1)
+            member["serial_list"] = hvm.serial;
+        member["rdm"] = OrderedJson::object();
         break;
+    }
     }
     return member;
 }
@@ -177,6 +204,8 @@ OrderedJson build_info(const DomainSpec& spec)
         b_info["cmdline"] = spec.cmdline;
     if (!spec.ramdisk.empty())
         b_info["ramdisk"] = spec.ramdisk;
+    if (spec.hvm.acpi)
+        b_info["acpi"] = defbool(*spec.hvm.acpi);
     if (!spec.bootloader.empty())
         b_info["bootloader"] = spec.bootloader;
     if (!spec.bootloader_args.empty())
@@ -529,6 +558,23 @@ Result<void> read_string_list(const Fields& fields, std::string_view key,
     return {};
 }
 
+Result<void> read_hvm_info(const Fields& hvm, HvmSettings& out)
+{
+    out.nographic = UXL_TRY(hvm.defbool("nographic"));
+    if (auto vnc = UXL_TRY(hvm.object("vnc"))) {
+        out.vnc.enable = UXL_TRY(vnc->defbool("enable"));
+        out.vnc.listen = UXL_TRY(vnc->string("listen")).value_or("");
+        out.vnc.passwd = UXL_TRY(vnc->string("passwd")).value_or("");
+        out.vnc.display = UXL_TRY(vnc->integer<int>("display"));
+        out.vnc.find_unused = UXL_TRY(vnc->defbool("findunused"));
+    }
+    if (auto serial = UXL_TRY(hvm.string("serial")))
+        out.serial.push_back(*serial);
+    UXL_TRY(read_string_list(hvm, "serial_list", out.serial));
+    out.boot = UXL_TRY(hvm.string("boot")).value_or("");
+    return {};
+}
+
 Result<void> read_build_info(const Fields& b_info, DomainSpec& spec)
 {
     spec.libxl_max_vcpus = UXL_TRY(b_info.integer<int>("max_vcpus")).value_or(0);
@@ -580,6 +626,9 @@ Result<void> read_build_info(const Fields& b_info, DomainSpec& spec)
     if (auto bootloader = UXL_TRY(b_info.string("bootloader")))
         spec.bootloader = *bootloader;
     UXL_TRY(read_string_list(b_info, "bootloader_args", spec.bootloader_args));
+    spec.hvm.acpi = UXL_TRY(b_info.defbool("acpi"));
+    if (auto hvm = UXL_TRY(b_info.object("type.hvm")))
+        UXL_TRY(read_hvm_info(*hvm, spec.hvm));
     return {};
 }
 

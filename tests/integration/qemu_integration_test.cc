@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <csignal>
 #include <fstream>
 #include <cstdlib>
@@ -43,7 +42,8 @@ protected:
 
     std::string guest_lines() const override
     {
-        return "backend=\"qemu\"\nkernel=\"" + m_kernel + "\"\nramdisk=\"" + m_initramfs + "\"\nmemory=256\n";
+        // No backend line, as in a Xen user's config: the kernel is a bzImage, so QEMU.
+        return "kernel=\"" + m_kernel + "\"\nramdisk=\"" + m_initramfs + "\"\nmemory=256\n";
     }
 
     // The guest's QEMU processes: their command lines name the domain directory.
@@ -56,23 +56,14 @@ protected:
         return out;
     }
 
-    // A 1 MiB disk whose boot sector prints `text` on the first serial port and halts.
-    std::string boot_sector_image(const std::string& name, const std::string& text)
+    // share/examples/build-hvm-disk.sh's disk: its boot sector prints "uxl boot sector up"
+    // on the first serial port and halts.
+    std::string boot_sector_image(const std::string& name)
     {
-        // cli; xor ax,ax; mov ds,ax; mov si,0x7c16; mov dx,0x3f8;
-        // next: lodsb; test al,al; jz done; out dx,al; jmp next; done: hlt; jmp done
-        const std::array<unsigned char, 22> code = {0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0xBE, 0x16, 0x7C,
-                                                    0xBA, 0xF8, 0x03, 0xAC, 0x84, 0xC0, 0x74, 0x03,
-                                                    0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD};
-        std::string sector(code.begin(), code.end());
-        sector += text + "\r\n";
-        sector.push_back('\0');
-        sector.resize(512, '\0');
-        sector[510] = '\x55';
-        sector[511] = '\xAA';
-        const std::string path = make_image(name, 1u << 20);
-        std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
-        out.write(sector.data(), static_cast<std::streamsize>(sector.size()));
+        const std::string path = m_root + "/img/" + name;
+        RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-hvm-disk.sh", path}, {}, "",
+                          30s);
+        EXPECT_EQ(r.exit_code, 0) << show(r);
         return path;
     }
 
@@ -126,10 +117,10 @@ TEST_F(QemuIntegration, AConsoleHvc0ConfigShowsItsBannerOnThePvConsole)
 TEST_F(QemuIntegration, AnHvmGuestBootsFromItsDisk)
 {
     start_daemon();
-    const std::string img = boot_sector_image("boot.img", "uxl boot sector up");
+    const std::string img = boot_sector_image("boot.img");
     RunResult r = uxl({"create", [&] {
                            std::string path = m_root + "/cfg/hvm.cfg";
-                           spit(path, "name=\"hvm\"\nbackend=\"qemu\"\ntype=\"hvm\"\nmemory=32\nboot=\"c\"\n"
+                           spit(path, "name=\"hvm\"\ntype=\"hvm\"\nmemory=32\nboot=\"c\"\n"
                                       "disk=['" + img + ",raw,hda,w']\n");
                            return path;
                        }()});
@@ -137,6 +128,26 @@ TEST_F(QemuIntegration, AnHvmGuestBootsFromItsDisk)
     EXPECT_TRUE(wait_until([&] { return console_log("hvm").find("uxl boot sector up") != std::string::npos; }, 60s))
         << console_log("hvm");
     r = uxl({"destroy", "hvm"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after destroy");
+}
+
+TEST_F(QemuIntegration, AVncServerAnswersOnLoopbackAtItsDisplay)
+{
+    start_daemon();
+    const std::string img = boot_sector_image("boot.img");
+    const std::string path = m_root + "/cfg/vnc.cfg";
+    spit(path, "name=\"vnc\"\ntype=\"hvm\"\nmemory=32\nvnc=1\nvncdisplay=4\nvncunused=0\n"
+               "disk=['" + img + ",raw,hda,w']\n");
+    RunResult r = uxl({"create", path});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    // uxld runs in the test's namespace: its loopback is where the VNC server listens.
+    RunResult answer;
+    EXPECT_TRUE(wait_until([&] {
+        answer = in_netns({s_busybox, "nc", "-w", "2", "127.0.0.1", "5904"}, 10s);
+        return answer.out.rfind("RFB 003.008", 0) == 0;
+    }, 30s)) << show(answer);
+    r = uxl({"destroy", "vnc"});
     EXPECT_EQ(r.exit_code, 0) << show(r);
     expect_nothing_left("after destroy");
 }

@@ -52,18 +52,30 @@ std::optional<ShutdownReason> parse_shutdown_reason(std::string_view text);
 int shutdown_reason_code(ShutdownReason reason);
 std::optional<BackendKind> parse_backend_kind(std::string_view text);
 
-// The emulated-machine settings xl reads for type = "hvm" (boot, serial, nographic), and
-// acpi, which it reads for every type. Only the QEMU backend uses them.
-//
-// Not yet carried by the libxl JSON (domain_spec_to_libxl_yajl and back), so a spec that
-// went through the control protocol has them unset; and read without xl's warnings. Both
-// come with the QEMU backend's daemon side (issue 11), so that until then `uxl create -n`
-// and `uxl create` print exactly what they printed before.
+// An HVM guest's VNC server (libxl_vnc_info: vnc, vnclisten, vncpasswd, vncdisplay,
+// vncunused).
+struct VncSettings {
+    std::optional<bool> enable;       // vnc=
+    std::string listen;               // vnclisten=; empty: libxl's default, 127.0.0.1
+    std::string passwd;               // vncpasswd=
+    std::optional<int> display;       // vncdisplay=; unset: 0
+    std::optional<bool> find_unused;  // vncunused=; unset: on (the first free display)
+
+    friend bool operator==(const VncSettings&, const VncSettings&) = default;
+};
+
+// The emulated-machine settings xl reads for type = "hvm" (boot, serial, nographic, vnc*),
+// and acpi, which it reads for every type. Only the QEMU backend uses them. The libxl JSON
+// carries them where libxl does (b_info.acpi, b_info.type.hvm), so they reach uxld.
+// They are read without xl's warnings for a value of the wrong kind (left unset instead).
 struct HvmSettings {
     std::optional<bool> acpi;         // acpi= (libxl b_info.acpi; default on)
     std::string boot;                 // boot= as given (xl letters: a c d n); empty: not given
     std::vector<std::string> serial;  // serial=, a string or a list; empty: not given
     std::optional<bool> nographic;    // nographic=
+    VncSettings vnc;
+
+    friend bool operator==(const HvmSettings&, const HvmSettings&) = default;
 };
 
 using Uuid = std::array<std::uint8_t, 16>;

@@ -130,9 +130,14 @@ TEST(UnhonouredKeys, AreWarnedAboutNamingTheKeyAndTheBackend)
 
     r = check("name=\"a\"\ntype=\"hvm\"\nvnc=1\nsdl=1\n");
     const std::string hvm = r.render("");
-    EXPECT_NE(hvm.find("vnc is ignored by the qemu backend"), std::string::npos) << hvm;
+    EXPECT_EQ(hvm.find("vnc is ignored"), std::string::npos) << "QEMU gives HVM guests VNC:\n" << hvm;
     EXPECT_NE(hvm.find("sdl is ignored by the qemu backend: uxl runs guests from a daemon"), std::string::npos)
         << hvm;
+    r = check("name=\"a\"\nbackend=\"qemu\"\nkernel=\"/k\"\nvnc=1\nvfb=[\"vnc=1\"]\n");
+    const std::string pv = r.render("");
+    EXPECT_NE(pv.find("vnc is ignored by the qemu backend: uxl gives only HVM guests a display"), std::string::npos)
+        << pv;
+    EXPECT_NE(pv.find("vfb is ignored by the qemu backend"), std::string::npos) << pv;
 }
 
 TEST(UnhonouredKeys, CreateSeesThemInXlsWords)

@@ -74,13 +74,14 @@ TEST(HvmSettings, MalformedValuesAreLeftUnsetWithoutWarnings)
     EXPECT_TRUE(b.diagnostics.empty()) << b.diagnostics.xl_report();
 }
 
-TEST(HvmSettings, LibxlJsonIsUnchangedByThem)
+TEST(HvmSettings, VncKeysAreReadForHvm)
 {
-    // `uxl create -n` must print what it printed before these were read (issue 11 adds them).
-    auto plain = build(k_hvm);
-    auto with = build(std::string(k_hvm) + "boot = \"d\"\nserial = \"pty\"\nnographic = 1\nacpi = 0\n");
-    with.spec.uuid = plain.spec.uuid;
-    EXPECT_EQ(domain_spec_to_libxl_yajl(with.spec), domain_spec_to_libxl_yajl(plain.spec));
+    auto b = build(std::string(k_hvm) + "vnc = 1\nvnclisten = \"127.0.0.1\"\nvncdisplay = 7\nvncunused = 0\n");
+    EXPECT_EQ(b.spec.hvm.vnc.enable, true);
+    EXPECT_EQ(b.spec.hvm.vnc.listen, "127.0.0.1");
+    EXPECT_EQ(b.spec.hvm.vnc.display, 7);
+    EXPECT_EQ(b.spec.hvm.vnc.find_unused, false);
+    // (libxl_json_test.cc checks that the JSON carries them to uxld.)
 }
 
 }  // namespace

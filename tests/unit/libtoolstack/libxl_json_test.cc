@@ -238,6 +238,51 @@ constexpr std::string_view k_full =
     "vif = [ 'mac=00:16:3e:01:02:03, bridge=br0, rate=10Mb/s', 'type=ioemu, model=e1000' ]\n"
     "pci = [ '0000:03:00.1,permissive=1' ]\nbackend = \"vkernel\"\n";
 
+TEST(LibxlJson, HvmSettingsSitWhereLibxlHasThem)
+{
+    const auto json = json_of("name=\"x\"\ntype=\"hvm\"\nacpi=0\nboot=\"dc\"\nserial=\"pty\"\nnographic=0\n"
+                              "vnc=1\nvnclisten=\"127.0.0.1\"\nvncdisplay=2\nvncunused=0\n");
+    EXPECT_NE(json.find("        \"acpi\": \"False\",\n"), std::string::npos) << json;
+    EXPECT_NE(json.find("        \"type.hvm\": {\n"
+                        "            \"nographic\": \"False\",\n"
+                        "            \"vga\": {\n\n            },\n"
+                        "            \"vnc\": {\n"
+                        "                \"enable\": \"True\",\n"
+                        "                \"listen\": \"127.0.0.1\",\n"
+                        "                \"display\": 2,\n"
+                        "                \"findunused\": \"False\"\n"
+                        "            },\n"
+                        "            \"sdl\": {\n\n            },\n"
+                        "            \"spice\": {\n\n            },\n"
+                        "            \"serial\": \"pty\",\n"
+                        "            \"boot\": \"dc\",\n"
+                        "            \"rdm\": {\n\n            }\n"
+                        "        },\n"),
+              std::string::npos)
+        << json;
+}
+
+TEST(LibxlJson, HvmSettingsComeBackFromTheJson)
+{
+    // Through the control protocol and the state file, so uxld plans what the config said.
+    for (const char* text : {"name=\"x\"\ntype=\"hvm\"\nacpi=1\nboot=\"n\"\nserial=[\"pty\", \"null\"]\n"
+                             "nographic=1\nvnc=1\nvncdisplay=0\n",
+                             "name=\"x\"\ntype=\"hvm\"\nvnc=0\nvncpasswd=\"p\"\nvncunused=1\n",
+                             "name=\"x\"\nkernel=\"/k\"\nacpi=0\n"}) {
+        const DomainSpec spec = build(text);
+        auto back = domain_spec_from_libxl_json(domain_spec_to_libxl_yajl(spec));
+        ASSERT_TRUE(back.has_value()) << back.error().message;
+        EXPECT_EQ(back->hvm.acpi, spec.hvm.acpi) << text;
+        EXPECT_EQ(back->hvm.boot, spec.hvm.boot) << text;
+        EXPECT_EQ(back->hvm.serial, spec.hvm.serial) << text;
+        EXPECT_EQ(back->hvm.nographic, spec.hvm.nographic) << text;
+        EXPECT_EQ(back->hvm.vnc.enable, spec.hvm.vnc.enable) << text;
+        EXPECT_EQ(back->hvm.vnc.passwd, spec.hvm.vnc.passwd) << text;
+        EXPECT_EQ(back->hvm.vnc.display.value_or(0), spec.hvm.vnc.display.value_or(0)) << text;
+        EXPECT_EQ(back->hvm.vnc.find_unused, spec.hvm.vnc.find_unused) << text;
+    }
+}
+
 TEST(LibxlJson, RoundTripGivesTheSameJson)
 {
     const auto json = domain_spec_to_libxl_yajl(build(k_full));
