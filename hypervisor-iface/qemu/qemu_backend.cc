@@ -37,6 +37,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <map>
 #include <optional>
 
 namespace uxl {
@@ -126,6 +127,28 @@ bool wants_vga(const HvmSettings& hvm)
     if (hvm.nographic == true)
         return false;
     return hvm.nographic == false || hvm.vnc.enable == true;
+}
+
+// A Xen PV command line names its root disk as Xen does (root=/dev/xvda1); under QEMU that
+// disk is a virtio-blk one, which Linux names vdX in PCI order, whatever its xvd letter.
+// Rewrites root=/dev/<vdev>[N] to the name the guest will see; other words stay.
+void rename_root_disk(std::vector<std::string>& words, const std::vector<plan::OrderedDisk>& disks)
+{
+    std::map<std::string, std::string> names;  // "xvdb" -> "vda"
+    std::size_t virtio = 0;
+    for (const plan::OrderedDisk& ordered : disks)
+        if (bus_of(vdev_to_number(ordered.vdev).value_or(0)) == DiskBus::virtio_blk)
+            names[ordered.vdev] = virtio_disk_name(virtio++);
+    constexpr std::string_view prefix = "root=/dev/";
+    for (std::string& word : words) {
+        if (!word.starts_with(prefix))
+            continue;
+        const std::string device = word.substr(prefix.size());
+        const std::size_t digits = device.find_last_not_of("0123456789") + 1;
+        auto it = names.find(device.substr(0, digits));
+        if (it != names.end() && it->first != it->second)
+            word = std::string(prefix) + it->second + device.substr(digits);
+    }
 }
 
 bool wants_virtio_console(const std::vector<std::string>& words)
@@ -344,6 +367,7 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     const bool direct_boot = !spec.kernel.empty();
     std::vector<std::string> words = plan::split_blanks(spec.cmdline);
     const bool virtio_console = direct_boot && wants_virtio_console(words);
+    const auto disks = UXL_TRY(plan::disks_in_vdev_order(spec));
 
     LaunchPlan plan;
     std::vector<std::string>& argv = plan.argv;
@@ -382,6 +406,7 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     // 2. Boot. A kernel booted directly whose command line names no console writes to the
     // first serial port, which is where the console is.
     if (direct_boot) {
+        rename_root_disk(words, disks);
         add({"-kernel", spec.kernel});
         if (!spec.ramdisk.empty())
             add({"-initrd", spec.ramdisk});
@@ -410,7 +435,6 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     add({"-device", "virtio-balloon-pci,id=balloon0"});
 
     // 5. Disks, in vdev order; slot N is the N-th of them.
-    auto disks = UXL_TRY(plan::disks_in_vdev_order(spec));
     bool scsi_controller = false;
     std::size_t virtio_disks = 0;
     for (std::size_t slot = 0; slot < disks.size(); ++slot) {
