@@ -11,6 +11,7 @@
 #include "uxl/memory_size.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -209,6 +210,66 @@ int main_sysrq(const GlobalOptions& globals, const Command& self, const std::vec
     return simple_domain_call(globals, *cmd.client,
                               protocol::SysrqRequest{std::to_string(cmd.domain.domid), operands[1][0]},
                               "libxl_send_sysrq");
+}
+
+namespace {
+
+// libxl_send_trigger: xl ignores its result (an error is only logged), so both commands
+// exit 0 once the domain is found and the trigger is valid; uxl prints the error as libxl
+// logs it.
+void send_trigger(const GlobalOptions& globals, DaemonClient& client, const std::string& domid,
+                  const std::string& name, int vcpu)
+{
+    auto reply = call_daemon(globals, client, protocol::TriggerRequest{domid, name, vcpu});
+    if (reply && reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "libxl: error: Domain %s:Send trigger '%s' failed\n", domid.c_str(), name.c_str());
+    }
+}
+
+}  // namespace
+
+// xl's main_trigger: the trigger name is matched without case, as libxl_trigger_from_string
+// does; a vCPU that is not a number is "Invalid vcpuid, using default vcpuid=0.".
+int main_trigger(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const auto& operands = cmd.options.operands;
+    std::string name = operands[1];
+    for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const char* const k_triggers[] = {"power", "sleep", "nmi", "init", "reset", "s3resume"};
+    if (std::none_of(std::begin(k_triggers), std::end(k_triggers), [&](const char* t) { return name == t; })) {
+        std::fprintf(stderr, "Invalid trigger \"%s\"\n", operands[1].c_str());
+        return k_exit_failure;
+    }
+    int vcpu = 0;
+    if (operands.size() > 2) {
+        char* end = nullptr;
+        const long v = std::strtol(operands[2].c_str(), &end, 10);
+        if (v == 0 && end == operands[2].c_str())
+            std::fprintf(stderr, "Invalid vcpuid, using default vcpuid=0.\n\n");
+        vcpu = static_cast<int>(v);
+    }
+    send_trigger(globals, *cmd.client, std::to_string(cmd.domain.domid), name, vcpu);
+    return k_exit_success;
+}
+
+int main_button_press(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    std::fprintf(stderr, "WARNING: \"button-press\" is deprecated. Please use \"trigger\"\n");
+    auto cmd = open_domain_command(globals, self, {}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const std::string& button = cmd.options.operands[1];
+    if (button != "power" && button != "sleep") {
+        std::fprintf(stderr, "%s is an invalid button identifier\n", button.c_str());
+        return k_exit_failure;
+    }
+    send_trigger(globals, *cmd.client, std::to_string(cmd.domain.domid), button, 0);
+    return k_exit_success;
 }
 
 // xl's set_memory_target(): "invalid memory size: %s" for a size it cannot read, and

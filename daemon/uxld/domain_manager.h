@@ -57,6 +57,8 @@ public:
     asio::awaitable<Result<void>> destroy(const std::string& domain);
     asio::awaitable<Result<void>> pause(const std::string& domain, bool pause);
     asio::awaitable<Result<void>> sysrq(const std::string& domain, char key);
+    // xl's trigger: power, sleep, nmi, init, reset or s3resume, for vCPU `vcpu`.
+    asio::awaitable<Result<void>> trigger(const std::string& domain, const std::string& name, int vcpu);
     // mem-set: balloons the guest to `target_kb` (within what it booted with).
     asio::awaitable<Result<void>> set_memory(const std::string& domain, std::int64_t target_kb);
     Result<void> rename(const std::string& domain, const std::string& new_name);

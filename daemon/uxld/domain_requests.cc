@@ -200,6 +200,22 @@ asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, ch
     co_return Result<void>{};
 }
 
+asio::awaitable<Result<void>> DomainManager::trigger(const std::string& domain, const std::string& name, int vcpu)
+{
+    static constexpr std::string_view k_triggers[] = {"power", "sleep", "nmi", "init", "reset", "s3resume"};
+    if (std::find(std::begin(k_triggers), std::end(k_triggers), name) == std::end(k_triggers))
+        co_return fail(Errc::invalid_argument, "Invalid trigger \"" + name + "\"");
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, nullptr, "send a trigger: it has no control channel"));
+    UXL_CO_TRY(require_live(*dom));
+    if (vcpu < 0 || vcpu >= std::max(dom->spec.vcpus, dom->spec.max_vcpus))
+        co_return fail(Errc::invalid_argument, "Domain " + dom->id() + " has no vCPU " + std::to_string(vcpu) + ".");
+    auto sent = co_await dom->controller->trigger(name);
+    UXL_CO_TRY(sent);
+    m_log.write("Sent the " + name + " trigger to domain " + dom->id());
+    co_return Result<void>{};
+}
+
 asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domain, std::int64_t target_kb)
 {
     std::shared_ptr<Domain> dom;

@@ -245,6 +245,21 @@ public:
     awaitable<Result<void>> shutdown() override { return simple(m_state, "system_powerdown"); }
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
+    awaitable<Result<void>> trigger(std::string_view name) override
+    {
+        // xl's triggers as QEMU has them: the power button, an NMI to every vCPU, a hard
+        // reset, the wake-up from S3. QEMU has no sleep button and sends no INIT.
+        if (name == "power")
+            return simple(m_state, "system_powerdown");
+        if (name == "nmi")
+            return simple(m_state, "inject-nmi");
+        if (name == "reset")
+            return simple(m_state, "system_reset");
+        if (name == "s3resume")
+            return simple(m_state, "system_wakeup");
+        return refuse<void>("QEMU cannot send the " + std::string(name) +
+                            " trigger: it has the power, nmi, reset and s3resume triggers.");
+    }
     awaitable<Result<void>> reboot() override { return simple(m_state, "system_reset"); }
     awaitable<Result<void>> pause() override
     {

@@ -234,6 +234,11 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["op"] = "sysrq";
                 j["domain"] = r.domain;
                 j["key"] = std::string(1, r.key);
+            } else if constexpr (std::is_same_v<T, TriggerRequest>) {
+                j["op"] = "trigger";
+                j["domain"] = r.domain;
+                j["trigger"] = r.trigger;
+                j["vcpu"] = r.vcpu;
             } else if constexpr (std::is_same_v<T, InfoRequest>) {
                 j["op"] = "info";
             } else if constexpr (std::is_same_v<T, DmesgRequest>) {
@@ -322,6 +327,12 @@ Result<DecodedRequest> decode_request(std::string_view line)
         if (key.size() != 1)
             return std::unexpected(bad("sysrq key must be one character"));
         r.key = key[0];
+        out.request = std::move(r);
+    } else if (op == "trigger") {
+        TriggerRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.trigger = UXL_TRY(required_string(j, "trigger"));
+        r.vcpu = UXL_TRY(field<int>(j, "vcpu", 0));
         out.request = std::move(r);
     } else if (op == "info") {
         out.request = InfoRequest{};

@@ -230,6 +230,34 @@ TEST_F(QemuIntegration, PauseStopsTheGuestAndUnpauseResumesIt)
     EXPECT_TRUE(ok) << out;
 }
 
+TEST_F(QemuIntegration, TriggersReachTheGuest)
+{
+    start_daemon();
+    ASSERT_GT(create("tr", "extra=\"console=ttyS0\"\n"), 0);
+    ASSERT_TRUE(wait_for_banner("tr")) << console_log("tr");
+
+    RunResult r = uxl({"trigger", "tr", "nmi"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return console_log("tr").find("NMI received") != std::string::npos; }, 30s))
+        << console_log("tr");
+
+    // What QEMU cannot send is refused in one sentence, with xl's exit status.
+    r = uxl({"trigger", "tr", "init"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("QEMU cannot send the init trigger"), std::string::npos) << show(r);
+    r = uxl({"trigger", "tr", "poke"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_EQ(r.err, "Invalid trigger \"poke\"\n");
+
+    // The power button, through xl's deprecated spelling: the guest powers off, and
+    // on_poweroff = "destroy" takes it away.
+    r = uxl({"button-press", "tr", "power"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("\"button-press\" is deprecated"), std::string::npos) << show(r);
+    EXPECT_TRUE(wait_until([&] { return !domid_of("tr"); }, 60s)) << uxl({"list"}).out;
+    expect_nothing_left("after the power button");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Devices: the same taps and hooks as UML guests; disks in QEMU's formats.
 

@@ -98,6 +98,13 @@ public:
     {
         co_return fail(Errc::unsupported, "This backend cannot halt a guest.");
     }
+    // xl's `trigger`: "power" (the ACPI power button), "sleep", "nmi", "init", "reset",
+    // "s3resume". Errc::unsupported, in one sentence, for what the backend cannot send.
+    virtual awaitable<Result<void>> trigger(std::string_view name)
+    {
+        co_return fail(Errc::unsupported,
+                       "This backend cannot send the " + std::string(name) + " trigger to a guest.");
+    }
     // `uxl destroy`: pulls the plug, but lets the machine's own process close its files
     // first (QEMU: `quit`, which writes out its qcow2 metadata caches; a SIGKILL would lose
     // every cluster allocated since the guest's last flush). The exit is seen by the

@@ -99,6 +99,13 @@ struct SysrqRequest {
     std::string domain;
     char key = 0;
 };
+// trigger (and xl's deprecated button-press): one of "power", "sleep", "nmi", "init",
+// "reset", "s3resume", lower case; the vCPU it is meant for (xl: 0 unless given).
+struct TriggerRequest {
+    std::string domain;
+    std::string trigger;
+    int vcpu = 0;
+};
 struct InfoRequest {};
 // mem-set: the guest's new memory target, in KiB (may be negative: the daemon refuses it).
 struct MemSetRequest {
@@ -136,7 +143,7 @@ struct DmesgRequest {
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
                              DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
                              DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest,
-                             MemSetRequest>;
+                             MemSetRequest, TriggerRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {

@@ -77,6 +77,10 @@ TEST(Protocol, OlderRequestsStillRoundTrip)
     EXPECT_TRUE(create.paused);
     auto sysrq = round_trip<SysrqRequest>(SysrqRequest{"g", 's'});
     EXPECT_EQ(sysrq.key, 's');
+    auto trigger = round_trip<TriggerRequest>(TriggerRequest{"g", "nmi", 1});
+    EXPECT_EQ(trigger.domain, "g");
+    EXPECT_EQ(trigger.trigger, "nmi");
+    EXPECT_EQ(trigger.vcpu, 1);
     auto shutdown = round_trip<ShutdownRequest>(ShutdownRequest{"", true, true});
     EXPECT_TRUE(shutdown.all);
     EXPECT_TRUE(shutdown.reboot);
