@@ -73,6 +73,13 @@ const std::vector<Command>& command_table()
          "-t <type>       console type, pv , serial or vuart\n"
          "-n <number>     console number",
          ""},
+        {"vncviewer", main_vncviewer, false, false,
+         "Attach to domain's VNC server.",
+         "[options] <Domain>\n"
+         "--autopass               Pass VNC password to viewer via stdin and\n"
+         "                         -autopass\n"
+         "--vncviewer-autopass     (consistency alias for --autopass)",
+         ""},
         {"mem-set", main_mem_set, true, false,
          "Set the current memory usage for a domain",
          "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>",

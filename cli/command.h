@@ -69,6 +69,7 @@ int main_reboot(const GlobalOptions&, const Command&, const std::vector<std::str
 int main_pause(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_unpause(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_console(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_vncviewer(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_info(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_domid(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_domname(const GlobalOptions&, const Command&, const std::vector<std::string>&);

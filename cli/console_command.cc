@@ -8,10 +8,14 @@
 //      input, so scripts and tests can drive a guest's console.
 #include "command.h"
 #include "daemon_client.h"
+#include "domain_command.h"
 #include "option_parser.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <termios.h>
 #include <unistd.h>
 
@@ -133,6 +137,45 @@ int main_console(const GlobalOptions& globals, const Command& self, const std::v
         escape = *parsed_escape;
     }
     return attach_console(globals, opts.operands.front(), escape);
+}
+
+// xl's vncviewer (libxl_vncviewer_exec): runs $VNCVIEWER, else `vncviewer`, on HOST:DISPLAY.
+// Without a viewer to run, it says so and where the server is, and exits 1. --autopass has
+// nothing to pass: uxl gives VNC servers no password (vncpasswd is refused at create).
+int main_vncviewer(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto cmd = open_domain_command(globals, self, {{"-a,--autopass,--vncviewer-autopass", "autopass"}}, args, 1);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    auto reply = call_daemon(globals, *cmd.client,
+                             protocol::DomainRequest{protocol::DomainRequest::Op::vnc, std::to_string(cmd.domain.domid)});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        return k_exit_failure;
+    }
+    const std::string address = reply->text.value_or("");
+    const std::size_t colon = address.rfind(':');
+    const int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+    if (port < 5900) {
+        std::fprintf(stderr, "uxld gave no VNC address for domain %d (\"%s\")\n", cmd.domain.domid, address.c_str());
+        return k_exit_failure;
+    }
+    const std::string display = address.substr(0, colon) + ":" + std::to_string(port - 5900);
+    const char* env = std::getenv("VNCVIEWER");
+    const std::string viewer = env && *env ? env : "vncviewer";
+    std::fflush(stdout);
+    std::vector<std::string> words{viewer, display};
+    std::vector<char*> argv;
+    for (auto& w : words)
+        argv.push_back(w.data());
+    argv.push_back(nullptr);
+    ::execvp(viewer.c_str(), argv.data());
+    std::fprintf(stderr, "%s: cannot run the VNC viewer %s (%s); domain %d's VNC server is at %s (display %s)\n",
+                 globals.program.c_str(), viewer.c_str(), std::strerror(errno), cmd.domain.domid, address.c_str(),
+                 display.c_str());
+    return k_exit_failure;
 }
 
 }  // namespace uxl::cli

@@ -329,6 +329,13 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
             co_return reply_from(id, co_await m_manager.pause(r->domain, true));
         case protocol::DomainRequest::Op::unpause:
             co_return reply_from(id, co_await m_manager.pause(r->domain, false));
+        case protocol::DomainRequest::Op::vnc: {
+            auto address = co_await m_manager.vnc_address(r->domain);
+            if (!address)
+                co_return error_reply(id, address.error());
+            reply.text = std::move(*address);
+            co_return reply;
+        }
         case protocol::DomainRequest::Op::lookup: {
             auto found = m_manager.lookup(r->domain);
             if (!found)

@@ -216,6 +216,14 @@ asio::awaitable<Result<void>> DomainManager::trigger(const std::string& domain, 
     co_return Result<void>{};
 }
 
+asio::awaitable<Result<std::string>> DomainManager::vnc_address(const std::string& domain)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, nullptr, "show a display: it has no control channel"));
+    UXL_CO_TRY(require_live(*dom));
+    co_return co_await dom->controller->vnc_address();
+}
+
 asio::awaitable<Result<void>> DomainManager::set_memory(const std::string& domain, std::int64_t target_kb)
 {
     std::shared_ptr<Domain> dom;

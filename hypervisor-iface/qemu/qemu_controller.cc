@@ -231,6 +231,23 @@ awaitable<Result<std::string>> sysrq_keys(std::shared_ptr<State> state, std::str
     co_return std::string();
 }
 
+// QMP query-vnc: {"enabled": true, "host": "127.0.0.1", "service": "5904", ...}.
+awaitable<Result<std::string>> query_vnc(std::shared_ptr<State> state)
+{
+    auto reply = co_await state->run("query-vnc");
+    if (!reply)
+        co_return std::unexpected(reply.error());
+    Json vnc = Json::parse(*reply, nullptr, /*allow_exceptions=*/false);
+    const auto enabled = vnc.is_object() ? vnc.find("enabled") : vnc.end();
+    if (!vnc.is_object() || enabled == vnc.end() || !enabled->is_boolean() || !enabled->get<bool>())
+        co_return fail(Errc::not_found, "This guest has no VNC display (vnc = 1 in an HVM config gives it one).");
+    const std::string host = string_member(vnc, "host");
+    const std::string service = string_member(vnc, "service");
+    if (host.empty() || service.empty())
+        co_return fail(Errc::backend_failed, "QEMU did not say where its VNC server listens: " + *reply);
+    co_return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + service;
+}
+
 template <class T>
 awaitable<Result<T>> refuse(std::string message)
 {
@@ -245,6 +262,7 @@ public:
     awaitable<Result<void>> shutdown() override { return simple(m_state, "system_powerdown"); }
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
+    awaitable<Result<std::string>> vnc_address() override { return query_vnc(m_state); }
     awaitable<Result<void>> trigger(std::string_view name) override
     {
         // xl's triggers as QEMU has them: the power button, an NMI to every vCPU, a hard

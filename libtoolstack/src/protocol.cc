@@ -156,6 +156,7 @@ std::string_view domain_op_name(DomainRequest::Op op)
     case DomainRequest::Op::unpause: return "unpause";
     case DomainRequest::Op::console: return "console";
     case DomainRequest::Op::lookup: return "lookup";
+    case DomainRequest::Op::vnc: return "vnc";
     }
     return "lookup";
 }
@@ -306,12 +307,13 @@ Result<DecodedRequest> decode_request(std::string_view line)
         r.timeout_seconds = UXL_TRY(field<int>(j, "timeout", 0));
         out.request = std::move(r);
     } else if (op == "destroy" || op == "pause" || op == "unpause" || op == "console" ||
-               op == "lookup") {
+               op == "lookup" || op == "vnc") {
         DomainRequest r;
         r.op = op == "destroy"   ? DomainRequest::Op::destroy
                : op == "pause"   ? DomainRequest::Op::pause
                : op == "unpause" ? DomainRequest::Op::unpause
                : op == "console" ? DomainRequest::Op::console
+               : op == "vnc"     ? DomainRequest::Op::vnc
                                  : DomainRequest::Op::lookup;
         r.domain = UXL_TRY(required_string(j, "domain"));
         out.request = std::move(r);

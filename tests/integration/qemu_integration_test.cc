@@ -147,6 +147,18 @@ TEST_F(QemuIntegration, AVncServerAnswersOnLoopbackAtItsDisplay)
         answer = in_netns({s_busybox, "nc", "-w", "2", "127.0.0.1", "5904"}, 10s);
         return answer.out.rfind("RFB 003.008", 0) == 0;
     }, 30s)) << show(answer);
+
+    // uxl vncviewer runs $VNCVIEWER on HOST:DISPLAY, as xl does.
+    write_script("viewer", "#!/bin/sh\necho \"$*\" > '" + m_root + "/viewer-args'\n");
+    r = run({UXL_BINARY, "vncviewer", "vnc"}, {"UXL_SOCKET=" + m_socket, "VNCVIEWER=" + m_root + "/scripts/viewer"}, "",
+            30s);
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(slurp(m_root + "/viewer-args"), "127.0.0.1:4\n");
+    r = run({UXL_BINARY, "vncviewer", "vnc"}, {"UXL_SOCKET=" + m_socket, "VNCVIEWER=" + m_root + "/no-such-viewer"}, "",
+            30s);
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("VNC server is at 127.0.0.1:5904"), std::string::npos) << show(r);
+
     r = uxl({"destroy", "vnc"});
     EXPECT_EQ(r.exit_code, 0) << show(r);
     expect_nothing_left("after destroy");

@@ -98,6 +98,11 @@ public:
     {
         co_return fail(Errc::unsupported, "This backend cannot halt a guest.");
     }
+    // Where the guest's VNC server listens, "HOST:PORT"; Errc::not_found when it has none.
+    virtual awaitable<Result<std::string>> vnc_address()
+    {
+        co_return fail(Errc::not_found, "This guest has no VNC display.");
+    }
     // xl's `trigger`: "power" (the ACPI power button), "sleep", "nmi", "init", "reset",
     // "s3resume". Errc::unsupported, in one sentence, for what the backend cannot send.
     virtual awaitable<Result<void>> trigger(std::string_view name)

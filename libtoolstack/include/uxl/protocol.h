@@ -87,7 +87,8 @@ struct WaitRequest {
 };
 // destroy, pause, unpause, console, domid/domname lookups.
 struct DomainRequest {
-    enum class Op { destroy, pause, unpause, console, lookup };
+    // vnc: the reply's `text` is where the guest's VNC server listens, "HOST:PORT".
+    enum class Op { destroy, pause, unpause, console, lookup, vnc };
     Op op = Op::lookup;
     std::string domain;
 };
