@@ -151,6 +151,23 @@ void rename_root_disk(std::vector<std::string>& words, const std::vector<plan::O
     }
 }
 
+// xl's usbdevice names as QEMU devices; "" for one uxl does not know.
+std::string usb_device(std::string_view name)
+{
+    if (name == "tablet")
+        return "usb-tablet";
+    if (name == "mouse")
+        return "usb-mouse";
+    if (name == "keyboard")
+        return "usb-kbd";
+    return {};
+}
+
+bool wants_usb(const HvmSettings& hvm)
+{
+    return hvm.usb == true || !hvm.usbdevice.empty();
+}
+
 bool wants_virtio_console(const std::vector<std::string>& words)
 {
     std::string console;
@@ -292,6 +309,12 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
                         "show it on its command line); leave out vncpasswd and keep vnclisten "
                         "on the loopback address.",
                         "vncpasswd");
+        for (const std::string& device : spec.hvm.usbdevice)
+            if (usb_device(device).empty())
+                return fail(Errc::unsupported,
+                            "uxl's QEMU guests take usbdevice = \"tablet\", \"mouse\" or \"keyboard\", "
+                            "not \"" + device + "\".",
+                            "usbdevice");
         for (std::size_t i = 0; i < spec.hvm.serial.size(); ++i) {
             if (i > 0 || spec.hvm.serial[i] != "pty")
                 return fail(Errc::unsupported,
@@ -336,6 +359,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     pci_devices += spec.nics.size();
     pci_devices += direct_boot && wants_virtio_console(plan::split_blanks(spec.cmdline));
     pci_devices += spec.type == DomainType::hvm && wants_vga(spec.hvm);
+    pci_devices += spec.type == DomainType::hvm && wants_usb(spec.hvm);  // the UHCI controller
     if (pci_devices > free_pci_slots)
         return fail(Errc::unsupported,
                     "QEMU's pc machine has " + std::to_string(free_pci_slots) +
@@ -394,6 +418,13 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
         add({"-device", "VGA"});
     // libxl's VNC: LISTEN:DISPLAY (127.0.0.1:0 unless set), and with vncunused (its
     // default) the first free display from there, which QMP's query-vnc then names.
+    if (spec.localtime == true)
+        add({"-rtc", "base=localtime"});
+    if (hvm && wants_usb(spec.hvm)) {
+        add({"-usb"});
+        for (const std::string& device : spec.hvm.usbdevice)
+            add({"-device", usb_device(device)});
+    }
     if (hvm && spec.hvm.vnc.enable == true) {
         const VncSettings& vnc = spec.hvm.vnc;
         std::string where = (vnc.listen.empty() ? std::string("127.0.0.1") : vnc.listen) + ":" +
@@ -490,6 +521,12 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
         add({"-device", device + ",id=" + vif});
         plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::nic, devid, devid, tap, ""});
     }
+
+    // 7. device_model_args (all guests), then _hvm or _pv: argv words as given, never
+    // through a shell, last so that they can add to what uxl planned.
+    argv.insert(argv.end(), spec.device_model_args.begin(), spec.device_model_args.end());
+    const auto& extra = hvm ? spec.device_model_args_hvm : spec.device_model_args_pv;
+    argv.insert(argv.end(), extra.begin(), extra.end());
 
     plan.working_dir = paths.run_dir;
     plan.console = ConsoleWiring::stdio_socketpair;

@@ -80,6 +80,7 @@ constexpr const char* k_no_passthrough = "uxl passes no host interrupts, memory 
 constexpr const char* k_no_pv_device = "uxl does not provide this PV device";
 constexpr const char* k_qemu_display = "uxl gives only HVM guests a display (vnc=); a PV guest's console is hvc0 or the serial port";
 constexpr const char* k_qemu_later = "the QEMU backend does not map this key yet";
+constexpr const char* k_hvm_only = "it applies to HVM guests only (type = \"hvm\")";
 
 constexpr std::array k_uml_unhonoured = {
     Unhonoured{"vfb", k_uml_display},       Unhonoured{"vkb", k_uml_display},
@@ -109,13 +110,12 @@ constexpr std::array k_qemu_unhonoured = {
     Unhonoured{"vncdisplay", k_qemu_display, true}, Unhonoured{"vncunused", k_qemu_display, true},
     Unhonoured{"vncpasswd", k_qemu_display, true},   Unhonoured{"sdl", "uxl runs guests from a daemon, which has no screen"},
     Unhonoured{"opengl", k_qemu_display},      Unhonoured{"keymap", k_qemu_display},
-    Unhonoured{"localtime", k_qemu_later},     Unhonoured{"rtc_timeoffset", k_qemu_later},
+    Unhonoured{"rtc_timeoffset", k_qemu_later},
     Unhonoured{"seclabel", k_no_labels},       Unhonoured{"init_seclabel", k_no_labels},
-    Unhonoured{"usb", k_qemu_later},           Unhonoured{"usbdevice", k_qemu_later},
+    Unhonoured{"usb", k_hvm_only, true},       Unhonoured{"usbdevice", k_hvm_only, true},
     Unhonoured{"usbctrl", k_qemu_later},       Unhonoured{"usbdev", k_qemu_later},
     Unhonoured{"soundhw", k_qemu_later},       Unhonoured{"stdvga", k_qemu_later},
-    Unhonoured{"videoram", k_qemu_later},      Unhonoured{"device_model_args", k_qemu_later},
-    Unhonoured{"device_model_args_hvm", k_qemu_later}, Unhonoured{"device_model_args_pv", k_qemu_later},
+    Unhonoured{"videoram", k_qemu_later},
     Unhonoured{"apic", k_qemu_later},          Unhonoured{"pae", k_qemu_later},
     Unhonoured{"hpet", k_qemu_later},          Unhonoured{"viridian", k_qemu_later},
     Unhonoured{"watchdog", k_qemu_later},      Unhonoured{"cpuid", k_qemu_later},

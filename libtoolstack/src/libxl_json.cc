@@ -158,6 +158,13 @@ OrderedJson type_union(const DomainSpec& spec)
             member["serial"] = hvm.serial.front();
         if (!hvm.boot.empty())
             member["boot"] = hvm.boot;
+        if (hvm.usb)
+            member["usb"] = defbool(*hvm.usb);
+        // xl: one usbdevice is u.hvm.usbdevice, a list is u.hvm.usbdevice_list.
+        if (hvm.usbdevice.size() == 1)
+            member["usbdevice"] = hvm.usbdevice.front();
+        if (hvm.usbdevice.size() > 1)
+            member["usbdevice_list"] = hvm.usbdevice;
         if (hvm.serial.size() > 1)
             member["serial_list"] = hvm.serial;
         member["rdm"] = OrderedJson::object();
@@ -188,6 +195,13 @@ OrderedJson build_info(const DomainSpec& spec)
         b_info["max_memkb"] = *spec.max_memkb;
     if (spec.target_memkb && *spec.target_memkb != memkb_default)
         b_info["target_memkb"] = *spec.target_memkb;
+    if (spec.localtime)
+        b_info["localtime"] = defbool(*spec.localtime);
+    for (const auto& [key, words] : {std::pair<const char*, const std::vector<std::string>*>{"extra", &spec.device_model_args},
+                                     {"extra_pv", &spec.device_model_args_pv},
+                                     {"extra_hvm", &spec.device_model_args_hvm}})
+        if (!words->empty())
+            b_info[key] = *words;
 
     // sched_params is an int struct: xl's long goes through an int.
     OrderedJson sched = OrderedJson::object();
@@ -572,6 +586,10 @@ Result<void> read_hvm_info(const Fields& hvm, HvmSettings& out)
         out.serial.push_back(*serial);
     UXL_TRY(read_string_list(hvm, "serial_list", out.serial));
     out.boot = UXL_TRY(hvm.string("boot")).value_or("");
+    out.usb = UXL_TRY(hvm.defbool("usb"));
+    if (auto device = UXL_TRY(hvm.string("usbdevice")))
+        out.usbdevice.push_back(*device);
+    UXL_TRY(read_string_list(hvm, "usbdevice_list", out.usbdevice));
     return {};
 }
 
@@ -627,6 +645,10 @@ Result<void> read_build_info(const Fields& b_info, DomainSpec& spec)
         spec.bootloader = *bootloader;
     UXL_TRY(read_string_list(b_info, "bootloader_args", spec.bootloader_args));
     spec.hvm.acpi = UXL_TRY(b_info.defbool("acpi"));
+    spec.localtime = UXL_TRY(b_info.defbool("localtime"));
+    UXL_TRY(read_string_list(b_info, "extra", spec.device_model_args));
+    UXL_TRY(read_string_list(b_info, "extra_pv", spec.device_model_args_pv));
+    UXL_TRY(read_string_list(b_info, "extra_hvm", spec.device_model_args_hvm));
     if (auto hvm = UXL_TRY(b_info.object("type.hvm")))
         UXL_TRY(read_hvm_info(*hvm, spec.hvm));
     return {};

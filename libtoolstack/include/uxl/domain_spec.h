@@ -74,6 +74,8 @@ struct HvmSettings {
     std::vector<std::string> serial;  // serial=, a string or a list; empty: not given
     std::optional<bool> nographic;    // nographic=
     VncSettings vnc;
+    std::optional<bool> usb;             // usb= (libxl u.hvm.usb)
+    std::vector<std::string> usbdevice;  // usbdevice=, a string or a list
 
     friend bool operator==(const HvmSettings&, const HvmSettings&) = default;
 };
@@ -131,6 +133,13 @@ struct DomainSpec {
 
     // Emulated-machine settings (see HvmSettings).
     HvmSettings hvm;
+    // localtime= (libxl b_info.localtime, every type): the guest's RTC in local time.
+    std::optional<bool> localtime;
+    // device_model_args, _pv, _hvm (libxl b_info.extra, extra_pv, extra_hvm): extra words
+    // for the device model (QEMU), each one argv entry.
+    std::vector<std::string> device_model_args;
+    std::vector<std::string> device_model_args_pv;
+    std::vector<std::string> device_model_args_hvm;
 
     // uxl's own keys.
     BackendKind backend = BackendKind::uml;

@@ -283,6 +283,28 @@ TEST(LibxlJson, HvmSettingsComeBackFromTheJson)
     }
 }
 
+TEST(LibxlJson, LocaltimeUsbAndDeviceModelArgsTravelToo)
+{
+    const DomainSpec spec = build("name=\"x\"\ntype=\"hvm\"\nlocaltime=1\nusb=1\nusbdevice=[\"tablet\", \"mouse\"]\n"
+                                  "device_model_args=[\"-a\", \"b c\"]\ndevice_model_args_hvm=[\"-h\"]\n"
+                                  "device_model_args_pv=[\"-p\"]\n");
+    const std::string json = domain_spec_to_libxl_yajl(spec);
+    EXPECT_NE(json.find("        \"localtime\": \"True\",\n"), std::string::npos) << json;
+    EXPECT_NE(json.find("        \"extra\": [\n            \"-a\",\n            \"b c\"\n        ],\n"), std::string::npos)
+        << json;
+    EXPECT_NE(json.find("            \"usb\": \"True\",\n"), std::string::npos) << json;
+    EXPECT_NE(json.find("            \"usbdevice_list\": [\n"), std::string::npos) << json;
+    auto back = domain_spec_from_libxl_json(json);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->localtime, true);
+    EXPECT_EQ(back->hvm.usb, true);
+    EXPECT_EQ(back->hvm.usbdevice, (std::vector<std::string>{"tablet", "mouse"}));
+    EXPECT_EQ(back->device_model_args, (std::vector<std::string>{"-a", "b c"}));
+    EXPECT_EQ(back->device_model_args_hvm, std::vector<std::string>{"-h"});
+    EXPECT_EQ(back->device_model_args_pv, std::vector<std::string>{"-p"});
+    EXPECT_EQ(domain_spec_to_libxl_yajl(*back), json);
+}
+
 TEST(LibxlJson, RoundTripGivesTheSameJson)
 {
     const auto json = domain_spec_to_libxl_yajl(build(k_full));
