@@ -75,6 +75,7 @@ int main_domid(const GlobalOptions&, const Command&, const std::vector<std::stri
 int main_domname(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_rename(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_sysrq(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_vcpu_set(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_trigger(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_button_press(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_mem_set(const GlobalOptions&, const Command&, const std::vector<std::string>&);

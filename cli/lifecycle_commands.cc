@@ -12,10 +12,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <utility>
+
+#include <unistd.h>
 
 namespace uxl::cli {
 namespace {
@@ -269,6 +273,42 @@ int main_button_press(const GlobalOptions& globals, const Command& self, const s
         return k_exit_failure;
     }
     send_trigger(globals, *cmd.client, std::to_string(cmd.domain.domid), button, 0);
+    return k_exit_success;
+}
+
+// xl's vcpuset(): the count is strtoul'd; more vCPUs than the host has CPUs is refused
+// unless -i, and a failure is "libxl_set_vcpuonline failed domid=%d max_vcpus=%d, rc: %d".
+int main_vcpu_set(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    auto cmd = open_domain_command(globals, self, {{"-i,--ignore-host", "ignore-host"}}, args, 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const std::string& text = cmd.options.operands[1];
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long vcpus = std::strtoul(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || errno != 0 || vcpus > INT_MAX || vcpus == 0) {
+        std::fprintf(stderr, "Error: Invalid argument.\n");
+        return k_exit_failure;
+    }
+    const long host_cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (cmd.options.count("ignore-host") == 0 && host_cpus > 0 && static_cast<long>(vcpus) > host_cpus) {
+        std::fprintf(stderr,
+                     "You are overcommmitting! You have %ld physical CPUs and want %lu vCPUs! Aborting, use "
+                     "--ignore-host to continue\n",
+                     host_cpus, vcpus);
+        return k_exit_failure;
+    }
+    auto reply = call_daemon(globals, *cmd.client,
+                             protocol::VcpuSetRequest{std::to_string(cmd.domain.domid), static_cast<int>(vcpus)});
+    if (!reply)
+        return k_exit_failure;
+    if (reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "libxl_set_vcpuonline failed domid=%d max_vcpus=%lu, rc: %d\n", cmd.domain.domid,
+                     vcpus, libxl_error_code(reply->error->code));
+        return k_exit_failure;
+    }
     return k_exit_success;
 }
 

@@ -57,6 +57,8 @@ public:
     asio::awaitable<Result<void>> destroy(const std::string& domain);
     asio::awaitable<Result<void>> pause(const std::string& domain, bool pause);
     asio::awaitable<Result<void>> sysrq(const std::string& domain, char key);
+    // vcpu-set: `vcpus` online from now on; the stored config follows (a restart keeps it).
+    asio::awaitable<Result<void>> set_vcpus(const std::string& domain, int vcpus);
     // Where the guest's VNC server listens, "HOST:PORT" (`uxl vncviewer`).
     asio::awaitable<Result<std::string>> vnc_address(const std::string& domain);
     // xl's trigger: power, sleep, nmi, init, reset or s3resume, for vCPU `vcpu`.

@@ -216,6 +216,27 @@ asio::awaitable<Result<void>> DomainManager::trigger(const std::string& domain, 
     co_return Result<void>{};
 }
 
+asio::awaitable<Result<void>> DomainManager::set_vcpus(const std::string& domain, int vcpus)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, &Capabilities::vcpu_set, "change a running guest's vCPUs"));
+    UXL_CO_TRY(require_live(*dom));
+    const int most = std::max(dom->spec.vcpus, dom->spec.max_vcpus);
+    if (vcpus < 1 || vcpus > most)
+        co_return fail(Errc::invalid_argument, "Domain " + dom->id() + " can have 1 to " + std::to_string(most) +
+                                                   " vCPUs (maxvcpus = " + std::to_string(most) + "), not " +
+                                                   std::to_string(vcpus) + ".");
+    auto set = co_await dom->controller->set_vcpus(vcpus);
+    UXL_CO_TRY(set);
+    // As libxl keeps the domain's config up to date: `list -l` and a restart see it.
+    dom->spec.vcpus = vcpus;
+    dom->spec.libxl_avail_vcpus = vcpus;
+    dom->record.config_json = domain_spec_to_libxl_yajl(dom->spec);
+    persist(*dom);
+    log_domain(*dom, ": " + std::to_string(vcpus) + " vCPUs online");
+    co_return Result<void>{};
+}
+
 asio::awaitable<Result<std::string>> DomainManager::vnc_address(const std::string& domain)
 {
     std::shared_ptr<Domain> dom;

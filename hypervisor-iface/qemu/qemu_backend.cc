@@ -262,6 +262,7 @@ Capabilities QemuBackend::capabilities() const
     caps.reboot = true;   // system_reset: SHUTDOWN{host-qmp-system-reset}, exit 0, restart
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
     caps.sysrq = true;    // send-key alt+sysrq+KEY
+    caps.vcpu_set = true; // device_add / device_del of CPUs up to -smp maxcpus
     return caps;
 }
 

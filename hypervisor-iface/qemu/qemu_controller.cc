@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 namespace uxl {
@@ -131,6 +132,8 @@ void State::on_event(const qmp::Event& event)
     }
 }
 
+awaitable<void> refresh_vcpu_threads(std::shared_ptr<State> state);
+
 awaitable<void> State::connect(std::shared_ptr<State> self)
 {
     const auto deadline = std::chrono::steady_clock::now() + self->options.connect_timeout;
@@ -165,27 +168,11 @@ awaitable<void> State::connect(std::shared_ptr<State> self)
             co_return;
     }
 
-    // The vCPU threads, for `uxl vcpu-list`: they do not change while QEMU runs.
-    auto cpus = co_await self->client.execute("query-cpus-fast");
+    // The vCPU threads, for `uxl vcpu-list` (vcpu-set refreshes them).
+    self->ready = true;
+    co_await refresh_vcpu_threads(self);
     if (self->closed)
         co_return;
-    if (cpus) {
-        Json list = Json::parse(*cpus, nullptr, /*allow_exceptions=*/false);
-        std::vector<std::pair<long, int>> threads;
-        if (list.is_array()) {
-            for (const Json& cpu : list) {
-                auto index = cpu.find("cpu-index");
-                auto thread = cpu.find("thread-id");
-                if (index != cpu.end() && index->is_number_integer() && thread != cpu.end() &&
-                    thread->is_number_integer())
-                    threads.emplace_back(index->get<long>(), thread->get<int>());
-            }
-        }
-        std::sort(threads.begin(), threads.end());
-        for (const auto& [index, thread] : threads)
-            self->vcpu_threads.push_back(thread);
-    }
-    self->ready = true;
     self->emit(GuestEvent::control_ready, self->path);
 }
 
@@ -231,6 +218,118 @@ awaitable<Result<std::string>> sysrq_keys(std::shared_ptr<State> state, std::str
     co_return std::string();
 }
 
+// The arguments of device_add for one free slot of query-hotpluggable-cpus: its type, an id
+// of ours ("vcpu-S-C-T": hot-plugged CPUs can be found again by it), and its props.
+std::string cpu_add_arguments(const Json& slot)
+{
+    Json arguments = Json::object();
+    arguments["driver"] = slot.value("type", std::string());
+    std::string id = "vcpu";
+    if (auto props = slot.find("props"); props != slot.end() && props->is_object()) {
+        for (const char* key : {"socket-id", "core-id", "thread-id"}) {
+            auto value = props->find(key);
+            if (value != props->end() && value->is_number_integer()) {
+                arguments[key] = *value;
+                id += "-" + std::to_string(value->get<long>());
+            }
+        }
+        if (auto node = props->find("node-id"); node != props->end())
+            arguments["node-id"] = *node;
+    }
+    arguments["id"] = id;
+    return arguments.dump();
+}
+
+std::string device_id_argument(const std::string& id)
+{
+    return Json{{"id", id}}.dump();
+}
+
+// The vCPU threads (query-cpus-fast), in vCPU order.
+awaitable<void> refresh_vcpu_threads(std::shared_ptr<State> state)
+{
+    auto cpus = co_await state->run("query-cpus-fast");
+    if (!cpus)
+        co_return;
+    Json list = Json::parse(*cpus, nullptr, /*allow_exceptions=*/false);
+    std::vector<std::pair<long, int>> threads;
+    if (list.is_array()) {
+        for (const Json& cpu : list) {
+            auto index = cpu.find("cpu-index");
+            auto thread = cpu.find("thread-id");
+            if (index != cpu.end() && index->is_number_integer() && thread != cpu.end() &&
+                thread->is_number_integer())
+                threads.emplace_back(index->get<long>(), thread->get<int>());
+        }
+    }
+    std::sort(threads.begin(), threads.end());
+    state->vcpu_threads.clear();
+    for (const auto& [index, thread] : threads)
+        state->vcpu_threads.push_back(thread);
+}
+
+// vcpu-set: plugs CPUs into free slots of -smp N,maxcpus=M in order, or unplugs the ones an
+// earlier vcpu-set plugged, newest first (the guest must release them: ACPI eject).
+awaitable<Result<void>> set_vcpus(std::shared_ptr<State> state, int online)
+{
+    auto listed = co_await state->run("query-hotpluggable-cpus");
+    if (!listed)
+        co_return std::unexpected(listed.error());
+    Json slots = Json::parse(*listed, nullptr, /*allow_exceptions=*/false);
+    if (!slots.is_array())
+        co_return fail(Errc::backend_failed, "QEMU's query-hotpluggable-cpus said: " + *listed);
+    std::vector<Json> empty_slots;
+    std::vector<std::string> ours;  // ids of plugged CPUs we added, in slot order
+    int plugged = 0;
+    for (const Json& slot : slots) {
+        const std::string path = slot.value("qom-path", std::string());
+        if (path.empty()) {
+            empty_slots.push_back(slot);
+            continue;
+        }
+        ++plugged;
+        const std::string peripheral = "/machine/peripheral/";
+        if (path.starts_with(peripheral))
+            ours.push_back(path.substr(peripheral.size()));
+    }
+    // Plug from the lowest slot (QEMU happens to list the highest first).
+    auto place = [](const Json& slot) {
+        std::array<long, 3> at{};
+        const Json props = slot.value("props", Json::object());
+        const char* keys[] = {"socket-id", "core-id", "thread-id"};
+        for (std::size_t i = 0; i < at.size(); ++i)
+            at[i] = props.is_object() ? props.value(keys[i], 0L) : 0L;
+        return at;
+    };
+    std::sort(empty_slots.begin(), empty_slots.end(),
+              [&](const Json& a, const Json& b) { return place(a) < place(b); });
+    std::sort(ours.begin(), ours.end());
+    while (plugged < online) {
+        if (empty_slots.empty())
+            co_return fail(Errc::invalid_argument, "The guest has no free vCPU slot left (maxvcpus).");
+        const std::string arguments = cpu_add_arguments(empty_slots.front());
+        empty_slots.erase(empty_slots.begin());
+        auto added = co_await state->run("device_add", arguments);
+        if (!added)
+            co_return std::unexpected(added.error());
+        ++plugged;
+    }
+    while (plugged > online) {
+        if (ours.empty())
+            co_return fail(Errc::unsupported,
+                           "QEMU can only take away vCPUs that vcpu-set added; the guest booted with " +
+                               std::to_string(plugged) + ".");
+        const std::string arguments = device_id_argument(ours.back());
+        ours.pop_back();
+        auto removed = co_await state->run("device_del", arguments);
+        if (!removed)
+            co_return std::unexpected(removed.error());
+        --plugged;
+    }
+    co_await refresh_vcpu_threads(state);
+    co_return Result<void>{};
+}
+
 // QMP query-vnc: {"enabled": true, "host": "127.0.0.1", "service": "5904", ...}.
 awaitable<Result<std::string>> query_vnc(std::shared_ptr<State> state)
 {
@@ -263,6 +362,7 @@ public:
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
     awaitable<Result<std::string>> vnc_address() override { return query_vnc(m_state); }
+    awaitable<Result<void>> set_vcpus(int online) override { return uxl::set_vcpus(m_state, online); }
     awaitable<Result<void>> trigger(std::string_view name) override
     {
         // xl's triggers as QEMU has them: the power button, an NMI to every vCPU, a hard

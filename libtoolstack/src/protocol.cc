@@ -240,6 +240,10 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["domain"] = r.domain;
                 j["trigger"] = r.trigger;
                 j["vcpu"] = r.vcpu;
+            } else if constexpr (std::is_same_v<T, VcpuSetRequest>) {
+                j["op"] = "vcpu-set";
+                j["domain"] = r.domain;
+                j["vcpus"] = r.vcpus;
             } else if constexpr (std::is_same_v<T, InfoRequest>) {
                 j["op"] = "info";
             } else if constexpr (std::is_same_v<T, DmesgRequest>) {
@@ -335,6 +339,11 @@ Result<DecodedRequest> decode_request(std::string_view line)
         r.domain = UXL_TRY(required_string(j, "domain"));
         r.trigger = UXL_TRY(required_string(j, "trigger"));
         r.vcpu = UXL_TRY(field<int>(j, "vcpu", 0));
+        out.request = std::move(r);
+    } else if (op == "vcpu-set") {
+        VcpuSetRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.vcpus = UXL_TRY(field<int>(j, "vcpus", 0));
         out.request = std::move(r);
     } else if (op == "info") {
         out.request = InfoRequest{};

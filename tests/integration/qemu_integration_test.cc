@@ -270,6 +270,26 @@ TEST_F(QemuIntegration, TriggersReachTheGuest)
     expect_nothing_left("after the power button");
 }
 
+TEST_F(QemuIntegration, VcpuSetPlugsACpuTheGuestSees)
+{
+    start_daemon();
+    ASSERT_GT(create("vc", "extra=\"console=ttyS0\"\nvcpus=1\nmaxvcpus=2\n"), 0);
+    ASSERT_TRUE(wait_for_banner("vc")) << console_log("vc");
+    RunResult r = uxl({"vcpu-set", "-i", "vc", "2"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    bool ok = false;
+    std::string out = console_command("vc", "ls -d /sys/devices/system/cpu/cpu1 && echo CPU1-$((6*7))", "CPU1-42", 30s, &ok);
+    EXPECT_TRUE(ok) << "the guest does not see its second vCPU:\n" << out;
+    RunResult list = uxl({"vcpu-list", "vc"});
+    EXPECT_EQ(count_of(list.out, "\nvc "), 2u) << list.out;
+    // maxvcpus is the bound, and the stored config follows (list -l).
+    r = uxl({"vcpu-set", "-i", "vc", "3"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("can have 1 to 2 vCPUs"), std::string::npos) << show(r);
+    RunResult l = uxl({"list", "-l", "vc"});
+    EXPECT_NE(l.out.find("\"avail_vcpus\": [\n                    0,\n                    1\n"), std::string::npos) << l.out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Devices: the same taps and hooks as UML guests; disks in QEMU's formats.
 

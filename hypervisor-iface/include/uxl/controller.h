@@ -98,6 +98,13 @@ public:
     {
         co_return fail(Errc::unsupported, "This backend cannot halt a guest.");
     }
+    // xl's vcpu-set: `online` vCPUs from now on (1 .. the domain's maxvcpus); vcpu_threads()
+    // says the new set once this returns. Errc::unsupported when the backend cannot.
+    virtual awaitable<Result<void>> set_vcpus(int online)
+    {
+        (void)online;
+        co_return fail(Errc::unsupported, "This backend cannot change a running guest's vCPUs.");
+    }
     // Where the guest's VNC server listens, "HOST:PORT"; Errc::not_found when it has none.
     virtual awaitable<Result<std::string>> vnc_address()
     {

@@ -107,6 +107,11 @@ struct TriggerRequest {
     std::string trigger;
     int vcpu = 0;
 };
+// vcpu-set: the number of vCPUs the guest has online from now on.
+struct VcpuSetRequest {
+    std::string domain;
+    int vcpus = 1;
+};
 struct InfoRequest {};
 // mem-set: the guest's new memory target, in KiB (may be negative: the daemon refuses it).
 struct MemSetRequest {
@@ -144,7 +149,7 @@ struct DmesgRequest {
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
                              DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
                              DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest,
-                             MemSetRequest, TriggerRequest>;
+                             MemSetRequest, TriggerRequest, VcpuSetRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {

@@ -57,6 +57,7 @@ TEST(QemuCapabilities, AreWhatThePlanAndQmpProvideFor)
     expected.reboot = true;
     expected.balloon = true;
     expected.sysrq = true;
+    expected.vcpu_set = true;
     EXPECT_EQ(QemuBackend().capabilities(), expected);
 }
 

@@ -166,6 +166,57 @@ TEST_F(QemuControllerTest, SysrqIsAltSysrqKeyOnTheKeyboard)
     EXPECT_EQ(fake->commands.back()["arguments"], Json({{"keys", keys}}));
 }
 
+// query-hotpluggable-cpus as QEMU 7.2 answers it for -smp 1,maxcpus=3: highest slot first,
+// the boot CPU cold-plugged, socket 1 plugged by an earlier vcpu-set.
+FakeQemu::Answer with_cpu_slots(const Json& command)
+{
+    if (command.value("execute", "") != "query-hotpluggable-cpus")
+        return qemu_like(command);
+    auto slot = [](int socket, const char* path) {
+        Json s = {{"type", "qemu64-x86_64-cpu"},
+                  {"vcpus-count", 1},
+                  {"props", {{"socket-id", socket}, {"core-id", 0}, {"thread-id", 0}}}};
+        if (path)
+            s["qom-path"] = path;
+        return s;
+    };
+    return {{returns(command, Json::array({slot(2, nullptr), slot(1, "/machine/peripheral/vcpu-1-0-0"),
+                                           slot(0, "/machine/unattached/device[0]")}))}};
+}
+
+TEST_F(QemuControllerTest, VcpuSetPlugsTheLowestFreeSlotAndUnplugsOnlyItsOwn)
+{
+    start_fake(with_cpu_slots);
+    auto controller = make();
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::control_ready) == 1; }));
+
+    ASSERT_TRUE(run_task(io, controller->set_vcpus(3)).has_value());
+    EXPECT_EQ(last_command(), "query-cpus-fast");  // the threads are read again
+    const Json& add = fake->commands[fake->commands.size() - 2];
+    EXPECT_EQ(add["execute"], "device_add");
+    EXPECT_EQ(add["arguments"], Json({{"driver", "qemu64-x86_64-cpu"},
+                                      {"socket-id", 2},
+                                      {"core-id", 0},
+                                      {"thread-id", 0},
+                                      {"id", "vcpu-2-0-0"}}));
+
+    ASSERT_TRUE(run_task(io, controller->set_vcpus(1)).has_value());
+    const Json& del = fake->commands[fake->commands.size() - 2];
+    EXPECT_EQ(del["execute"], "device_del");
+    EXPECT_EQ(del["arguments"], Json({{"id", "vcpu-1-0-0"}}));
+}
+
+TEST_F(QemuControllerTest, VcpuSetNeverUnplugsTheBootCpus)
+{
+    start_fake(with_cpu_slots);
+    auto controller = make();
+    ASSERT_TRUE(run_until(io, [&] { return count(GuestEvent::control_ready) == 1; }));
+    // Two plugged (boot + ours): going to 0 would need the boot CPU, which QEMU keeps.
+    auto r = run_task(io, controller->set_vcpus(0));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, Errc::unsupported);
+}
+
 TEST_F(QemuControllerTest, RawCommandGoesToTheHumanMonitor)
 {
     auto controller = ready();

@@ -81,6 +81,8 @@ TEST(Protocol, OlderRequestsStillRoundTrip)
     EXPECT_EQ(trigger.domain, "g");
     EXPECT_EQ(trigger.trigger, "nmi");
     EXPECT_EQ(trigger.vcpu, 1);
+    auto vcpus = round_trip<VcpuSetRequest>(VcpuSetRequest{"g", 3});
+    EXPECT_EQ(vcpus.vcpus, 3);
     auto shutdown = round_trip<ShutdownRequest>(ShutdownRequest{"", true, true});
     EXPECT_TRUE(shutdown.all);
     EXPECT_TRUE(shutdown.reboot);
