@@ -267,4 +267,33 @@ int main_pci_list(const GlobalOptions& globals, const Command& self, const std::
     return k_exit_success;
 }
 
+// xl's cd_insert(): the disk spec "vdev=V,access=r,devtype=cdrom,target=T" (T empty for
+// cd-eject), checked here as xl's parse_disk_config does; like xl, both exit 0 once the
+// domain is found, a refusal being reported on standard error.
+int change_cdrom(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args,
+                 bool insert)
+{
+    auto cmd = open_domain_command(globals, self, {}, args, insert ? 3 : 2);
+    if (cmd.exit_code)
+        return *cmd.exit_code;
+    const auto& operands = cmd.options.operands;
+    const std::string spec = "vdev=" + operands[1] + ",access=r,devtype=cdrom,target=" + (insert ? operands[2] : "");
+    if (!check_disk_spec({spec}))
+        return k_exit_failure;
+    auto reply = call_daemon(globals, *cmd.client, protocol::CdromRequest{std::to_string(cmd.domain.domid), spec});
+    if (reply && reply->error)
+        print_daemon_error(*reply->error);
+    return k_exit_success;
+}
+
+int main_cd_insert(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return change_cdrom(globals, self, args, true);
+}
+
+int main_cd_eject(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
+{
+    return change_cdrom(globals, self, args, false);
+}
+
 }  // namespace uxl::cli

@@ -32,7 +32,7 @@ _uxl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
     local commands="create list destroy shutdown reboot pci-list pause unpause console info
-        vncviewer domid domname rename sysrq trigger button-press mem-set vcpu-list vcpu-set vm-list dmesg network-attach network-list network-detach
+        vncviewer domid domname rename sysrq trigger button-press mem-set vcpu-list vcpu-set cd-insert cd-eject vm-list dmesg network-attach network-list network-detach
         block-attach block-list block-detach uptime check help"
 
     # The command: the first word after the global options.
@@ -95,7 +95,7 @@ _uxl()
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             fi
             ;;
-        destroy|pause|unpause|console|vncviewer|domid|domname|rename|sysrq|trigger|button-press|mem-set|vcpu-set|pci-list|network-attach|\
+        destroy|pause|unpause|console|vncviewer|domid|domname|rename|sysrq|trigger|button-press|mem-set|vcpu-set|cd-insert|cd-eject|pci-list|network-attach|\
         network-detach|block-attach|block-detach)
             # The first argument after the command is a domain; what follows depends on
             # the command.

@@ -368,6 +368,8 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
         co_return reply_from(id, m_manager.rename(r->domain, r->new_name));
     if (auto* r = std::get_if<protocol::SysrqRequest>(&request.request))
         co_return reply_from(id, co_await m_manager.sysrq(r->domain, r->key));
+    if (auto* r = std::get_if<protocol::CdromRequest>(&request.request))
+        co_return reply_from(id, co_await m_manager.change_cdrom(r->domain, r->spec));
     if (auto* r = std::get_if<protocol::VcpuSetRequest>(&request.request))
         co_return reply_from(id, co_await m_manager.set_vcpus(r->domain, r->vcpus));
     if (auto* r = std::get_if<protocol::TriggerRequest>(&request.request))

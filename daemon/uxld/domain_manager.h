@@ -57,6 +57,8 @@ public:
     asio::awaitable<Result<void>> destroy(const std::string& domain);
     asio::awaitable<Result<void>> pause(const std::string& domain, bool pause);
     asio::awaitable<Result<void>> sysrq(const std::string& domain, char key);
+    // cd-insert / cd-eject: `spec` is the disk spec xl builds (an empty target ejects).
+    asio::awaitable<Result<void>> change_cdrom(const std::string& domain, const std::string& spec);
     // vcpu-set: `vcpus` online from now on; the stored config follows (a restart keeps it).
     asio::awaitable<Result<void>> set_vcpus(const std::string& domain, int vcpus);
     // Where the guest's VNC server listens, "HOST:PORT" (`uxl vncviewer`).

@@ -216,6 +216,36 @@ asio::awaitable<Result<void>> DomainManager::trigger(const std::string& domain, 
     co_return Result<void>{};
 }
 
+asio::awaitable<Result<void>> DomainManager::change_cdrom(const std::string& domain, const std::string& spec)
+{
+    std::shared_ptr<Domain> dom;
+    UXL_CO_TRY_ASSIGN(dom, find_for(domain, nullptr, "change a cdrom: it has no control channel"));
+    UXL_CO_TRY(require_live(*dom));
+    DiskSpec wanted;
+    UXL_CO_TRY_ASSIGN(wanted, parse_disk_spec(std::string_view(spec), "cd-insert"));
+    // libxl_cdrom_insert: an HVM guest's drive that is a cdrom.
+    if (dom->spec.type != DomainType::hvm)
+        co_return fail(Errc::invalid_argument, "cdrom-insert requires an HVM domain");
+    const std::string vdev = wanted.vdev.value_or("");
+    auto it = std::find_if(dom->spec.disks.begin(), dom->spec.disks.end(),
+                           [&](const DiskSpec& d) { return d.vdev.value_or("") == vdev; });
+    if (it == dom->spec.disks.end() || !it->is_cdrom)
+        co_return fail(Errc::not_found, "Virtual device " + vdev + " is not a cdrom drive of domain " + dom->id() + ".");
+    const std::string path = wanted.pdev_path.value_or("");
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+        co_return fail(Errc::invalid_argument, "Cannot stat file: " + path);
+    const int slot = static_cast<int>(it - dom->spec.disks.begin());
+    auto changed = co_await dom->controller->change_cdrom(slot, vdev, path, wanted.format);
+    UXL_CO_TRY(changed);
+    // As libxl: the domain's config names the medium now in the drive.
+    it->pdev_path = wanted.pdev_path;
+    it->format = wanted.format;
+    dom->record.config_json = domain_spec_to_libxl_yajl(dom->spec);
+    persist(*dom);
+    log_domain(*dom, path.empty() ? ": " + vdev + " ejected" : ": " + path + " inserted into " + vdev);
+    co_return Result<void>{};
+}
+
 asio::awaitable<Result<void>> DomainManager::set_vcpus(const std::string& domain, int vcpus)
 {
     std::shared_ptr<Domain> dom;

@@ -77,6 +77,8 @@ std::optional<DiskBus> bus_of(int number)
     }
 }
 
+}  // namespace
+
 std::optional<std::string_view> qemu_format(DiskFormat format)
 {
     switch (format) {
@@ -90,6 +92,8 @@ std::optional<std::string_view> qemu_format(DiskFormat format)
     }
     return std::nullopt;
 }
+
+namespace {
 
 bool has_media(const DiskSpec& disk)
 {

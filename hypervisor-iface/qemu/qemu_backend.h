@@ -10,6 +10,9 @@
 
 #include "uxl/backend.h"
 
+#include <optional>
+#include <string_view>
+
 namespace uxl {
 
 // What the daemon found out about the host that a QEMU plan depends on. Probing is not
@@ -24,6 +27,9 @@ struct QemuHost {
 };
 
 std::string_view to_string(QemuHost::Accelerator accelerator);  // "tcg", "kvm"
+
+// QEMU's block driver for a disk format ("vpc" for vhd); nothing for an empty drive.
+std::optional<std::string_view> qemu_format(DiskFormat format);
 
 class QemuBackend final : public Backend {
 public:

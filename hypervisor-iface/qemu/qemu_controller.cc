@@ -330,6 +330,32 @@ awaitable<Result<void>> set_vcpus(std::shared_ptr<State> state, int online)
     co_return Result<void>{};
 }
 
+std::string medium_arguments(const std::string& vdev, const std::string& path, const std::string& format)
+{
+    Json arguments = Json::object();
+    arguments["id"] = "disk-" + vdev;
+    if (path.empty()) {
+        arguments["force"] = true;
+    } else {
+        arguments["filename"] = path;
+        arguments["format"] = format;
+        arguments["read-only-mode"] = "read-only";
+    }
+    return arguments.dump();
+}
+
+// cd-insert: blockdev-change-medium opens the tray, swaps the medium and closes it again;
+// cd-eject: eject (forced: the guest may have locked the tray).
+awaitable<Result<void>> change_medium(std::shared_ptr<State> state, std::string vdev, std::string path,
+                                      std::string format)
+{
+    const std::string arguments = medium_arguments(vdev, path, format);
+    auto done = co_await state->run(path.empty() ? "eject" : "blockdev-change-medium", arguments);
+    if (!done)
+        co_return std::unexpected(done.error());
+    co_return Result<void>{};
+}
+
 // QMP query-vnc: {"enabled": true, "host": "127.0.0.1", "service": "5904", ...}.
 awaitable<Result<std::string>> query_vnc(std::shared_ptr<State> state)
 {
@@ -362,6 +388,11 @@ public:
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
     awaitable<Result<std::string>> vnc_address() override { return query_vnc(m_state); }
+    awaitable<Result<void>> change_cdrom(int, std::string vdev, std::string path, DiskFormat format) override
+    {
+        const std::string driver(qemu_format(format).value_or("raw"));
+        return change_medium(m_state, std::move(vdev), std::move(path), driver);
+    }
     awaitable<Result<void>> set_vcpus(int online) override { return uxl::set_vcpus(m_state, online); }
     awaitable<Result<void>> trigger(std::string_view name) override
     {

@@ -244,6 +244,10 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["op"] = "vcpu-set";
                 j["domain"] = r.domain;
                 j["vcpus"] = r.vcpus;
+            } else if constexpr (std::is_same_v<T, CdromRequest>) {
+                j["op"] = "cd-insert";
+                j["domain"] = r.domain;
+                j["spec"] = r.spec;
             } else if constexpr (std::is_same_v<T, InfoRequest>) {
                 j["op"] = "info";
             } else if constexpr (std::is_same_v<T, DmesgRequest>) {
@@ -344,6 +348,11 @@ Result<DecodedRequest> decode_request(std::string_view line)
         VcpuSetRequest r;
         r.domain = UXL_TRY(required_string(j, "domain"));
         r.vcpus = UXL_TRY(field<int>(j, "vcpus", 0));
+        out.request = std::move(r);
+    } else if (op == "cd-insert") {
+        CdromRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.spec = UXL_TRY(required_string(j, "spec"));
         out.request = std::move(r);
     } else if (op == "info") {
         out.request = InfoRequest{};

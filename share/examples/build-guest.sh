@@ -49,7 +49,7 @@ epoch=${SOURCE_DATE_EPOCH:-0}
 # What the QEMU guest loads: the ACPI power button (button, and evdev for acpid to read it),
 # pvpanic for QEMU's ISA `-device pvpanic' (pvpanic-mmio binds its ACPI QEMU0001 device), virtio
 # over PCI (pc, q35) and MMIO (microvm), and the virtio console, disk, network and balloon.
-guest_modules=${GUEST_MODULES:-button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_console virtio_blk virtio_net virtio_balloon}
+guest_modules=${GUEST_MODULES:-button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_console virtio_blk virtio_net virtio_balloon virtio_scsi ata_piix sd_mod sr_mod}
 
 moddir=
 if [ $# -ge 1 ] && [ "$1" = --modules ]; then

@@ -343,6 +343,37 @@ TEST_F(QemuIntegration, DataWrittenToAQcow2DiskIsThereAfterDestroy)
     expect_nothing_left("after destroy");
 }
 
+TEST_F(QemuIntegration, CdInsertAndEjectChangeTheMediumTheGuestReads)
+{
+    start_daemon();
+    const std::string iso = make_image("cd.iso", 64u << 10);
+    spit(iso, std::string("uxl-cdrom-marker\n") + std::string((64u << 10) - 17, '\0'));
+    // An HVM guest booting the test kernel directly, with an empty IDE cdrom drive.
+    ASSERT_GT(create("cd", "type=\"hvm\"\nextra=\"console=ttyS0\"\ndisk=[',hdc:cdrom,r']\n"), 0);
+    ASSERT_TRUE(wait_for_banner("cd")) << console_log("cd");
+
+    RunResult r = uxl({"cd-insert", "cd", "hdc", iso});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(r.err, "") << show(r);
+    // Linux fails the first read after a medium change (the drive's unit attention) and
+    // reads the new medium from then on, as on a real drive.
+    bool ok = false;
+    std::string out = console_command("cd", "head -c 16 /dev/sr0; head -c 16 /dev/sr0; echo; echo READ-$((6*7))", "READ-42", 30s, &ok);
+    EXPECT_TRUE(ok) << out;
+    EXPECT_NE(out.find("uxl-cdrom-marker"), std::string::npos) << out;
+    EXPECT_NE(uxl({"list", "-l", "cd"}).out.find("\"pdev_path\": \"" + iso + "\""), std::string::npos);
+
+    r = uxl({"cd-eject", "cd", "hdc"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(r.err, "") << show(r);
+    out = console_command("cd", "head -c 16 /dev/sr0 || echo NO-MEDIUM-$((6*7))", "NO-MEDIUM-42", 30s, &ok);
+    EXPECT_TRUE(ok) << out;
+    // A drive that is not a cdrom is refused in one sentence; the exit status is xl's.
+    r = uxl({"cd-insert", "cd", "hdd", iso});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(r.err.find("hdd is not a cdrom drive"), std::string::npos) << show(r);
+}
+
 // ---------------------------------------------------------------------------------------------
 // uxld's own restart: running QEMU guests are re-adopted, QMP and console intact.
 

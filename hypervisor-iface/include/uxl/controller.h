@@ -105,6 +105,13 @@ public:
         (void)online;
         co_return fail(Errc::unsupported, "This backend cannot change a running guest's vCPUs.");
     }
+    // cd-insert / cd-eject: puts `path` (in `format`) into the cdrom drive `vdev` at `slot`
+    // (LaunchPlan::devices), or empties it when `path` is empty.
+    virtual awaitable<Result<void>> change_cdrom(int slot, std::string vdev, std::string path, DiskFormat format)
+    {
+        (void)slot, (void)vdev, (void)path, (void)format;
+        co_return fail(Errc::unsupported, "This backend has no cdrom drives.");
+    }
     // Where the guest's VNC server listens, "HOST:PORT"; Errc::not_found when it has none.
     virtual awaitable<Result<std::string>> vnc_address()
     {

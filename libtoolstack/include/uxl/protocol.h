@@ -112,6 +112,12 @@ struct VcpuSetRequest {
     std::string domain;
     int vcpus = 1;
 };
+// cd-insert / cd-eject: the disk spec xl builds ("vdev=hdc,access=r,devtype=cdrom,
+// target=PATH"; an empty target ejects), which uxld parses as block-attach's.
+struct CdromRequest {
+    std::string domain;
+    std::string spec;
+};
 struct InfoRequest {};
 // mem-set: the guest's new memory target, in KiB (may be negative: the daemon refuses it).
 struct MemSetRequest {
@@ -149,7 +155,7 @@ struct DmesgRequest {
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
                              DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
                              DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest,
-                             MemSetRequest, TriggerRequest, VcpuSetRequest>;
+                             MemSetRequest, TriggerRequest, VcpuSetRequest, CdromRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {
