@@ -170,9 +170,8 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_disk(std::sh
     auto ready = co_await m_devices.set_up_disk(d->record, launch);
     Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
     if (ready && d->active() && d->controller) {
-        const bool read_only = !launch.readwrite || launch.is_cdrom;
-        std::string path = launch.pdev_path.value_or("");  // named: no temporaries in co_await
-        attached = co_await d->controller->attach_disk(slot, std::move(path), read_only);
+        DiskSpec opened = launch;  // named: no temporaries in co_await
+        attached = co_await d->controller->attach_disk(slot, std::move(opened));
     } else if (!ready) {
         attached = std::unexpected(ready.error());
     }
@@ -219,9 +218,8 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
     auto ready = co_await m_devices.set_up_nic(d->record, launch);
     Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
     if (ready && d->active() && d->controller) {
-        std::string tap = launch.ifname.value_or("");  // named: no temporaries in co_await
-        std::string mac = nic->mac.to_string();
-        attached = co_await d->controller->attach_nic(nic->devid, std::move(tap), std::move(mac));
+        VifSpec plugged = launch;  // named: no temporaries in co_await
+        attached = co_await d->controller->attach_nic(nic->devid, std::move(plugged));
     } else if (!ready) {
         attached = std::unexpected(ready.error());
     }

@@ -300,7 +300,7 @@ public:
             keys.push_back(Json{{"type", "qcode"}, {"data", name}});
         return sysrq_keys(m_state, Json{{"keys", keys}}.dump());
     }
-    awaitable<Result<std::string>> attach_disk(int, std::string, bool) override
+    awaitable<Result<std::string>> attach_disk(int, DiskSpec) override
     {
         return refuse<std::string>("uxl cannot hot-plug disks into QEMU guests yet.");
     }
@@ -308,7 +308,7 @@ public:
     {
         return refuse<void>("uxl cannot hot-unplug disks from QEMU guests yet.");
     }
-    awaitable<Result<std::string>> attach_nic(int, std::string, std::string) override
+    awaitable<Result<std::string>> attach_nic(int, VifSpec) override
     {
         return refuse<std::string>("uxl cannot hot-plug NICs into QEMU guests yet.");
     }

@@ -197,7 +197,7 @@ TEST_F(QemuControllerTest, WhatItCannotDoIsRefusedInOneSentence)
 {
     auto controller = ready();
     EXPECT_EQ(run_task(io, controller->sysrq('%')).error().code, Errc::unsupported);
-    EXPECT_EQ(run_task(io, controller->attach_disk(1, "/srv/a.img", false)).error().code,
+    EXPECT_EQ(run_task(io, controller->attach_disk(1, DiskSpec{})).error().code,
               Errc::unsupported);
     EXPECT_EQ(run_task(io, controller->detach_nic(0)).error().code, Errc::unsupported);
 }
