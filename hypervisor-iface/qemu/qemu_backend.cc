@@ -186,6 +186,10 @@ Capabilities QemuBackend::capabilities() const
     caps.reboot = true;   // system_reset: SHUTDOWN{host-qmp-system-reset}, exit 0, restart
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
     caps.sysrq = true;    // send-key alt+sysrq+KEY
+    // device_add / device_del on the pc machine's root bus (ACPI PCI hot-plug), and sd* disks
+    // on the plan's SCSI controller: qemu_controller.h.
+    caps.hotplug_disk = true;
+    caps.hotplug_nic = true;
     return caps;
 }
 

@@ -66,6 +66,8 @@ TEST(QemuCapabilities, AreWhatThePlanAndQmpProvideFor)
     expected.reboot = true;
     expected.balloon = true;
     expected.sysrq = true;
+    expected.hotplug_disk = true;  // device_add / device_del over QMP
+    expected.hotplug_nic = true;
     EXPECT_EQ(QemuBackend().capabilities(), expected);
 }
 
