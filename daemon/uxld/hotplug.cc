@@ -308,14 +308,23 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     if (!detached) {
         if (DeviceEntry* again = find_entry(d->record, kind, *devid))
             again->state = DeviceState::connected;
-        std::string advice = is_disk ? "unmount or close it inside the guest first"
-                                     : "bring " + guest_name + " down inside the guest first";
-        if (is_disk && request.force)
-            advice += "; the " + std::string(d->backend->name()) +
-                      " backend cannot take a disk from a guest that has it open, even with -f";
+        // The guest refused because it uses the device (UML): say how to stop it using it. A
+        // guest that did not answer in time, or could not (QEMU: it did not let go, or it is
+        // paused), is told about by the backend's own words.
+        std::string advice;
+        if (detached.error().code == Errc::backend_failed) {
+            advice = is_disk ? "; unmount or close it inside the guest first"
+                             : "; bring " + guest_name + " down inside the guest first";
+            if (is_disk && request.force)
+                advice += "; the " + std::string(d->backend->name()) +
+                          " backend cannot take a disk from a guest that has it open, even with -f";
+        }
+        std::string reason = detached.error().message;
+        if (reason.ends_with('.'))
+            reason.pop_back();  // one sentence, one full stop
         co_return fail(detached.error().code, "Domain " + id + " still uses " + request.device +
                                                   (guest_name.empty() ? "" : " (" + guest_name + ")") +
-                                                  ": " + detached.error().message + "; " + advice + ".");
+                                                  ": " + reason + advice + ".");
     }
     co_await m_devices.tear_down(d->record, key);
     erase_entry(d->record, key);
