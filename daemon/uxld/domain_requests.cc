@@ -4,6 +4,7 @@
 #include "domain_manager.h"
 
 #include "uxl/domain_name.h"
+#include "uxl/vdev.h"
 #include "monitor_client.h"
 
 namespace uxl::daemon {
@@ -234,7 +235,7 @@ asio::awaitable<Result<void>> DomainManager::change_cdrom(const std::string& dom
     const std::string path = wanted.pdev_path.value_or("");
     if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
         co_return fail(Errc::invalid_argument, "Cannot stat file: " + path);
-    const int slot = static_cast<int>(it - dom->spec.disks.begin());
+    const int slot = vdev_to_number(vdev).value_or(-1);  // a configured disk's slot is its devid
     auto changed = co_await dom->controller->change_cdrom(slot, vdev, path, wanted.format);
     UXL_CO_TRY(changed);
     // As libxl: the domain's config names the medium now in the drive.

@@ -170,9 +170,8 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_disk(std::sh
     auto ready = co_await m_devices.set_up_disk(d->record, launch);
     Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
     if (ready && d->active() && d->controller) {
-        const bool read_only = !launch.readwrite || launch.is_cdrom;
-        std::string path = launch.pdev_path.value_or("");  // named: no temporaries in co_await
-        attached = co_await d->controller->attach_disk(slot, std::move(path), read_only);
+        DiskSpec opened = launch;  // named: no temporaries in co_await
+        attached = co_await d->controller->attach_disk(slot, std::move(opened));
     } else if (!ready) {
         attached = std::unexpected(ready.error());
     }
@@ -219,9 +218,8 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_nic(std::sha
     auto ready = co_await m_devices.set_up_nic(d->record, launch);
     Result<std::string> attached = std::unexpected(Error{Errc::invalid_state, "Domain " + id + " went away.", {}});
     if (ready && d->active() && d->controller) {
-        std::string tap = launch.ifname.value_or("");  // named: no temporaries in co_await
-        std::string mac = nic->mac.to_string();
-        attached = co_await d->controller->attach_nic(nic->devid, std::move(tap), std::move(mac));
+        VifSpec plugged = launch;  // named: no temporaries in co_await
+        attached = co_await d->controller->attach_nic(nic->devid, std::move(plugged));
     } else if (!ready) {
         attached = std::unexpected(ready.error());
     }
@@ -310,14 +308,23 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
     if (!detached) {
         if (DeviceEntry* again = find_entry(d->record, kind, *devid))
             again->state = DeviceState::connected;
-        std::string advice = is_disk ? "unmount or close it inside the guest first"
-                                     : "bring " + guest_name + " down inside the guest first";
-        if (is_disk && request.force)
-            advice += "; the " + std::string(d->backend->name()) +
-                      " backend cannot take a disk from a guest that has it open, even with -f";
+        // The guest refused because it uses the device (UML): say how to stop it using it. A
+        // guest that did not answer in time, or could not (QEMU: it did not let go, or it is
+        // paused), is told about by the backend's own words.
+        std::string advice;
+        if (detached.error().code == Errc::backend_failed) {
+            advice = is_disk ? "; unmount or close it inside the guest first"
+                             : "; bring " + guest_name + " down inside the guest first";
+            if (is_disk && request.force)
+                advice += "; the " + std::string(d->backend->name()) +
+                          " backend cannot take a disk from a guest that has it open, even with -f";
+        }
+        std::string reason = detached.error().message;
+        if (reason.ends_with('.'))
+            reason.pop_back();  // one sentence, one full stop
         co_return fail(detached.error().code, "Domain " + id + " still uses " + request.device +
                                                   (guest_name.empty() ? "" : " (" + guest_name + ")") +
-                                                  ": " + detached.error().message + "; " + advice + ".");
+                                                  ": " + reason + advice + ".");
     }
     co_await m_devices.tear_down(d->record, key);
     erase_entry(d->record, key);

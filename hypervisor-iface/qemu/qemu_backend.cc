@@ -28,11 +28,11 @@
 // - A balloon device always, so that memory can be taken back below the boot size.
 #include "qemu/qemu_backend.h"
 
+#include "qemu/qemu_devices.h"
+
 #include "plan_util.h"
 
 #include "uxl/vdev.h"
-
-#include <nlohmann/json.hpp>
 
 #include <sys/un.h>
 #include <unistd.h>
@@ -44,7 +44,8 @@ namespace uxl {
 
 namespace {
 
-using OrderedJson = nlohmann::ordered_json;
+using qemu::DiskBus;
+using qemu::has_media;
 
 constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
@@ -60,70 +61,6 @@ std::string option_value(std::string_view value)
     return out;
 }
 
-// Where a disk goes, by the kind of name its vdev has.
-enum class DiskBus { virtio_blk, ide, virtio_scsi };
-
-std::optional<DiskBus> bus_of(int number)
-{
-    const auto n = static_cast<std::uint32_t>(number);
-    if (n & (std::uint32_t{1} << 28))
-        return DiskBus::virtio_blk;  // xvd beyond the 16th disk
-    switch (n >> 8) {
-    case 202: return DiskBus::virtio_blk;  // xvd
-    case 3:
-    case 22: return DiskBus::ide;           // hda-hdb, hdc-hdd
-    case 8: return DiskBus::virtio_scsi;    // sd
-    default: return std::nullopt;
-    }
-}
-
-}  // namespace
-
-std::optional<std::string_view> qemu_format(DiskFormat format)
-{
-    switch (format) {
-    case DiskFormat::unknown:
-    case DiskFormat::raw: return "raw";
-    case DiskFormat::qcow: return "qcow";
-    case DiskFormat::qcow2: return "qcow2";
-    case DiskFormat::vhd: return "vpc";
-    case DiskFormat::qed: return "qed";
-    case DiskFormat::empty: return std::nullopt;
-    }
-    return std::nullopt;
-}
-
-namespace {
-
-bool has_media(const DiskSpec& disk)
-{
-    return disk.pdev_path && !disk.pdev_path->empty();
-}
-
-// Linux's name for the n-th virtio-blk disk: vda ... vdz, vdaa ...
-std::string virtio_disk_name(std::size_t index)
-{
-    std::string letters;
-    for (std::size_t n = index + 1; n > 0; n = (n - 1) / 26)
-        letters.insert(letters.begin(), static_cast<char>('a' + (n - 1) % 26));
-    return "vd" + letters;
-}
-
-// The QEMU device for a NIC model, or empty when uxl does not offer it.
-std::string nic_device(const VifSpec& nic, DomainType type)
-{
-    const std::string model = nic.model.value_or("");
-    if (model.empty())
-        return type == DomainType::hvm ? "rtl8139" : "virtio-net-pci";  // xl's HVM default
-    if (model == "virtio" || model == "virtio-net" || model == "virtio-net-pci")
-        return "virtio-net-pci";
-    if (model == "e1000" || model == "rtl8139")
-        return model;
-    return {};
-}
-
-// Whether the kernel's console (the last console= on its command line) is hvc0: the guest
-// then expects a virtio console (on Xen it would be the PV console).
 // An HVM guest has a VGA card unless nographic = 1, and unless it has neither a display
 // (vnc = 1) nor nographic = 0: a card nobody can see only costs boot time.
 bool wants_vga(const HvmSettings& hvm)
@@ -141,8 +78,8 @@ void rename_root_disk(std::vector<std::string>& words, const std::vector<plan::O
     std::map<std::string, std::string> names;  // "xvdb" -> "vda"
     std::size_t virtio = 0;
     for (const plan::OrderedDisk& ordered : disks)
-        if (bus_of(vdev_to_number(ordered.vdev).value_or(0)) == DiskBus::virtio_blk)
-            names[ordered.vdev] = virtio_disk_name(virtio++);
+        if (qemu::disk_bus(vdev_to_number(ordered.vdev).value_or(0)) == DiskBus::virtio_blk)
+            names[ordered.vdev] = qemu::linux_disk_name("vd", virtio++);
     constexpr std::string_view prefix = "root=/dev/";
     for (std::string& word : words) {
         if (!word.starts_with(prefix))
@@ -172,6 +109,8 @@ bool wants_usb(const HvmSettings& hvm)
     return hvm.usb == true || !hvm.usbdevice.empty();
 }
 
+// Whether the kernel's console (the last console= on its command line) is hvc0: the guest
+// then expects a virtio console (on Xen it would be the PV console).
 bool wants_virtio_console(const std::vector<std::string>& words)
 {
     std::string console;
@@ -213,7 +152,7 @@ Result<void> check_disk(const plan::OrderedDisk& ordered, DiskBus bus, int parti
         return {};
     }
     UXL_TRY(plan::check_absolute(*disk.pdev_path, "The target of disk " + vdev, context));
-    if (!qemu_format(disk.format))
+    if (!qemu::block_format(disk.format))
         return fail(Errc::invalid_argument,
                     "Disk " + vdev + " has format empty but names a target; leave the format out.",
                     context);
@@ -232,25 +171,6 @@ std::string memory_argument(std::uint64_t kb)
     return std::to_string(kb) + "K";
 }
 
-// The node and the device that serve one disk with media.
-std::string blockdev(const DiskSpec& disk, const std::string& node)
-{
-    const std::string& path = *disk.pdev_path;
-    const bool read_only = disk.is_cdrom || !disk.readwrite;
-    // The `file' driver refuses block devices since QEMU 6.0; those need host_device.
-    const bool block_device = disk.backend == DiskBackend::phy || path.starts_with("/dev/");
-    OrderedJson file = {{"driver", block_device ? "host_device" : "file"},
-                        {"filename", path},
-                        {"read-only", read_only}};
-    OrderedJson format = {{"node-name", node},
-                          {"driver", std::string(*qemu_format(disk.format))},
-                          {"read-only", read_only},
-                          {"file", std::move(file)}};
-    // JSON, not key=value: a path needs no escaping, and hot-plug's blockdev-add takes the
-    // same object.
-    return format.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
-}
-
 }  // namespace
 
 std::string_view to_string(QemuHost::Accelerator accelerator)
@@ -267,6 +187,10 @@ Capabilities QemuBackend::capabilities() const
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
     caps.sysrq = true;    // send-key alt+sysrq+KEY
     caps.vcpu_set = true; // device_add / device_del of CPUs up to -smp maxcpus
+    // device_add / device_del on the pc machine's root bus (ACPI PCI hot-plug), and sd* disks
+    // on the plan's SCSI controller: qemu_controller.h.
+    caps.hotplug_disk = true;
+    caps.hotplug_nic = true;
     return caps;
 }
 
@@ -335,7 +259,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     bool scsi = false;
     for (const plan::OrderedDisk& ordered : disks) {
         const int number = vdev_to_number(ordered.vdev).value_or(0);
-        const std::optional<DiskBus> bus = bus_of(number);
+        const std::optional<DiskBus> bus = qemu::disk_bus(number);
         if (!bus)
             return fail(Errc::unsupported,
                         "Disk " + ordered.vdev +
@@ -352,7 +276,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     for (std::size_t i = 0; i < spec.nics.size(); ++i) {
         const VifSpec& nic = spec.nics[i];
         const int devid = plan::nic_devid(nic, i);
-        if (nic_device(nic, spec.type).empty())
+        if (qemu::nic_model(nic, spec.type).empty())
             return fail(Errc::unsupported,
                         "Vif " + std::to_string(devid) + " asks for model=" + nic.model.value_or("") +
                             ", but uxl's QEMU guests have virtio-net, e1000 or rtl8139.",
@@ -470,25 +394,25 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     add({"-action", "reboot=shutdown,shutdown=poweroff,panic=exit-failure", "-device", "pvpanic"});
     add({"-device", "virtio-balloon-pci,id=balloon0"});
 
-    // 5. Disks, in vdev order; slot N is the N-th of them.
+    // 5. Disks, in vdev order. Each is named by its number and has it for its slot
+    // (qemu_devices.h): drive-xvdb behind disk-xvdb, in slot 51728.
     bool scsi_controller = false;
     std::size_t virtio_disks = 0;
-    for (std::size_t slot = 0; slot < disks.size(); ++slot) {
-        const DiskSpec& disk = *disks[slot].disk;
-        const std::string& vdev = disks[slot].vdev;
-        const int number = vdev_to_number(vdev).value_or(0);
-        const DiskBus bus = *bus_of(number);
+    for (const plan::OrderedDisk& ordered : disks) {
+        const DiskSpec& disk = *ordered.disk;
+        const int number = vdev_to_number(ordered.vdev).value_or(0);
+        const DiskBus bus = *qemu::disk_bus(number);
         const std::uint64_t index = plan::disk_index_and_partition(number).first;
-        const std::string node = "drive-" + vdev;
-        const std::string id = ",id=disk-" + vdev;
-        const std::string drive = has_media(disk) ? "drive=" + node + "," : std::string();
+        const qemu::DiskIds ids = *qemu::disk_ids(number);
+        const std::string id = ",id=" + ids.device;
+        const std::string drive = has_media(disk) ? "drive=" + ids.node + "," : std::string();
         std::string guest_name;
         if (has_media(disk))
-            add({"-blockdev", blockdev(disk, node)});
+            add({"-blockdev", qemu::blockdev_json(disk, ids.node)});
         switch (bus) {
         case DiskBus::virtio_blk:  // always with media (validate)
-            add({"-device", "virtio-blk-pci,drive=" + node + id});
-            guest_name = virtio_disk_name(virtio_disks++);
+            add({"-device", "virtio-blk-pci,drive=" + ids.node + id});
+            guest_name = qemu::linux_disk_name("vd", virtio_disks++);
             break;
         case DiskBus::ide:
             add({"-device", std::string(disk.is_cdrom ? "ide-cd," : "ide-hd,") + drive + "bus=ide." +
@@ -496,20 +420,18 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
             break;
         case DiskBus::virtio_scsi:
             if (!scsi_controller) {
-                add({"-device", "virtio-scsi-pci,id=scsi0"});
+                add({"-device", "virtio-scsi-pci,id=" + std::string(qemu::scsi_controller_id)});
                 scsi_controller = true;
             }
-            add({"-device", std::string(disk.is_cdrom ? "scsi-cd," : "scsi-hd,") + drive +
-                                "bus=scsi0.0,channel=0,scsi-id=" + std::to_string(index) +
-                                ",lun=0" + id});
+            add({"-device", std::string(disk.is_cdrom ? "scsi-cd," : "scsi-hd,") + drive + "bus=" +
+                                std::string(qemu::scsi_controller_id) + ".0,channel=0,scsi-id=" +
+                                std::to_string(index) + ",lun=0" + id});
             break;
         }
         // Linux names IDE and SCSI disks sdX in the order it finds them, which the plan
         // cannot know; virtio-blk disks are vdX in PCI order, which is argv order.
-        plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::disk,
-                                             vdev_to_number(vdev).value_or(0),
-                                             static_cast<int>(slot), disk.pdev_path.value_or(""),
-                                             guest_name});
+        plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::disk, number, number,
+                                             disk.pdev_path.value_or(""), guest_name});
     }
 
     // 6. NICs on host taps, which the daemon has made (script=no: QEMU runs nothing).
@@ -518,12 +440,12 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
         const int devid = plan::nic_devid(nic, i);
         const std::string tap = plan::tap_name(nic, domid, devid);
         UXL_TRY(plan::check_tap_name(tap, devid));
-        const std::string vif = "vif" + std::to_string(devid);
-        add({"-netdev", "tap,id=net-" + vif + ",ifname=" + tap + ",script=no,downscript=no"});
-        std::string device = nic_device(nic, spec.type) + ",netdev=net-" + vif;
+        const std::string netdev = qemu::nic_netdev_id(devid);
+        add({"-netdev", "tap,id=" + netdev + ",ifname=" + tap + ",script=no,downscript=no"});
+        std::string device = qemu::nic_model(nic, spec.type) + ",netdev=" + netdev;
         if (!nic.mac.is_zero())
             device += ",mac=" + nic.mac.to_string();
-        add({"-device", device + ",id=" + vif});
+        add({"-device", device + ",id=" + qemu::nic_device_id(devid)});
         plan.devices.push_back(PlannedDevice{PlannedDevice::Kind::nic, devid, devid, tap, ""});
     }
 

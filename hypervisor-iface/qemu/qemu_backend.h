@@ -28,9 +28,6 @@ struct QemuHost {
 
 std::string_view to_string(QemuHost::Accelerator accelerator);  // "tcg", "kvm"
 
-// QEMU's block driver for a disk format ("vpc" for vhd); nothing for an empty drive.
-std::optional<std::string_view> qemu_format(DiskFormat format);
-
 class QemuBackend final : public Backend {
 public:
     static constexpr std::string_view program = "/usr/bin/qemu-system-x86_64";

@@ -5,7 +5,12 @@
 #include "qemu/qemu_controller.h"
 
 #include "qemu/qemu_backend.h"
+#include "qemu/qemu_devices.h"
 #include "qemu/qmp.h"
+
+#include "plan_util.h"
+
+#include "uxl/vdev.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +18,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <tuple>
 #include <utility>
 
 namespace uxl {
@@ -29,6 +36,96 @@ std::string string_member(const Json& object, const char* key)
 {
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string seconds_text(std::chrono::milliseconds duration)
+{
+    const auto ms = duration.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+// Linux's index for each virtio disk (vdX) or NIC (ethN) of the guest, by QEMU device id.
+using GuestIndices = std::map<std::string, int>;
+
+// Linux gives a new disk or NIC the lowest index no other one has: this one's, kept.
+int take_lowest_free(GuestIndices& indices, const std::string& device)
+{
+    int index = 0;
+    for (bool taken = true; taken; ++index)
+        taken = std::any_of(indices.begin(), indices.end(), [&](const auto& entry) { return entry.second == index; });
+    --index;
+    indices[device] = index;
+    return index;
+}
+
+// The virtio disks and NICs in query-pci's answer, in slot order: the order Linux finds them
+// at boot, and numbers them in.
+void learn_pci(const std::string& reply, GuestIndices& disks, GuestIndices& nics)
+{
+    constexpr int virtio_vendor = 0x1af4;
+    constexpr int ethernet_class = 0x0200;
+    Json buses = Json::parse(reply, nullptr, /*allow_exceptions=*/false);
+    if (!buses.is_array())
+        return;
+    struct Found {
+        int slot, function;
+        std::string id;
+        bool disk;
+    };
+    std::vector<Found> found;
+    auto number = [](const Json& object, const char* key) {
+        auto it = object.find(key);
+        return it != object.end() && it->is_number_integer() ? it->get<int>() : -1;
+    };
+    for (const Json& bus : buses) {
+        auto devices = bus.is_object() ? bus.find("devices") : bus.end();
+        if (!bus.is_object() || devices == bus.end() || !devices->is_array())
+            continue;
+        for (const Json& device : *devices) {
+            if (!device.is_object())
+                continue;
+            const Json id = device.value("id", Json::object());
+            const Json class_info = device.value("class_info", Json::object());
+            const bool disk = id.is_object() && number(id, "vendor") == virtio_vendor &&
+                              (number(id, "device") == 0x1001 || number(id, "device") == 0x1042);
+            const bool nic = class_info.is_object() && number(class_info, "class") == ethernet_class;
+            if (!disk && !nic)
+                continue;
+            std::string name = string_member(device, "qdev_id");
+            if (name.empty())  // a device without an id: never one uxl detaches
+                name = "pci-" + std::to_string(number(device, "slot")) + "." +
+                       std::to_string(number(device, "function"));
+            found.push_back(Found{number(device, "slot"), number(device, "function"), name, disk});
+        }
+    }
+    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+        return std::tie(a.slot, a.function) < std::tie(b.slot, b.function);
+    });
+    for (const Found& device : found)
+        take_lowest_free(device.disk ? disks : nics, device.id);
+}
+
+// What query-status says when the guest is not running ("paused", "prelaunch", ...);
+// nullopt when it runs, or when the answer does not say.
+std::optional<std::string> not_running(const std::string& reply)
+{
+    Json status = Json::parse(reply, nullptr, /*allow_exceptions=*/false);
+    if (!status.is_object())
+        return std::nullopt;
+    auto running = status.find("running");
+    if (running == status.end() || !running->is_boolean() || running->get<bool>())
+        return std::nullopt;
+    std::string state = string_member(status, "status");
+    return state.empty() ? std::string("stopped") : state;
+}
+
+// One QMP argument object with one string member, made outside the coroutines (g++ 12 and
+// braced JSON initializers in a coroutine: see monitor_command).
+std::string one_member(const char* key, const std::string& value)
+{
+    Json arguments = Json::object();
+    arguments[key] = value;
+    return arguments.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 struct State : std::enable_shared_from_this<State> {
@@ -51,6 +148,17 @@ struct State : std::enable_shared_from_this<State> {
     // and those are no news to the daemon, which asked for them.
     int own_stops = 0;
     int own_resumes = 0;
+    // The detaches waiting for the guest to let a device go, by device id: DEVICE_DELETED
+    // naming it sets `deleted` and wakes the timer, which is also the wait's deadline. The
+    // event may come before device_del's answer, so a wait is registered before the command.
+    struct Unplug {
+        explicit Unplug(asio::any_io_executor executor) : timer(std::move(executor)) {}
+        asio::steady_timer timer;
+        bool deleted = false;
+    };
+    std::map<std::string, std::shared_ptr<Unplug>> unplugs;
+    GuestIndices virtio_disks;
+    GuestIndices nics;
 
     void emit(GuestEvent kind, std::string text, ShutdownReason reason = ShutdownReason::none)
     {
@@ -87,8 +195,12 @@ struct State : std::enable_shared_from_this<State> {
         closed = true;
         handler = nullptr;
         retry_timer.cancel();
+        for (auto& [device, unplug] : unplugs)
+            unplug->timer.cancel();
         client.close();
     }
+
+    void on_device_deleted(const std::string& device);
 
     static awaitable<void> connect(std::shared_ptr<State> self);
 };
@@ -129,10 +241,28 @@ void State::on_event(const qmp::Event& event)
         emit(GuestEvent::message, "QEMU reset the machine (" + string_member(data, "reason") + ").");
     } else if (name == "POWERDOWN") {
         emit(GuestEvent::message, "The guest's ACPI power button was pressed.");
+    } else if (name == "DEVICE_DELETED") {
+        // The first of a virtio device's two names only its backend's path.
+        if (std::string device = string_member(data, "device"); !device.empty())
+            on_device_deleted(device);
     }
 }
 
 awaitable<void> refresh_vcpu_threads(std::shared_ptr<State> state);
+
+void State::on_device_deleted(const std::string& device)
+{
+    virtio_disks.erase(device);
+    nics.erase(device);
+    if (auto it = unplugs.find(device); it != unplugs.end()) {
+        it->second->deleted = true;
+        it->second->timer.cancel();
+        return;
+    }
+    emit(GuestEvent::message, "QEMU deleted the device " + device +
+                                  ", for which no detach was waiting (one had given up waiting, or "
+                                  "device_del was sent by hand); a detach finishes the job.");
+}
 
 awaitable<void> State::connect(std::shared_ptr<State> self)
 {
@@ -168,6 +298,13 @@ awaitable<void> State::connect(std::shared_ptr<State> self)
             co_return;
     }
 
+    // The virtio disks and NICs the guest has from its start, for the names of the ones
+    // attached later.
+    auto pci = co_await self->client.execute("query-pci");
+    if (self->closed)
+        co_return;
+    if (pci)
+        learn_pci(*pci, self->virtio_disks, self->nics);
     // The vCPU threads, for `uxl vcpu-list` (vcpu-set refreshes them).
     self->ready = true;
     co_await refresh_vcpu_threads(self);
@@ -330,10 +467,10 @@ awaitable<Result<void>> set_vcpus(std::shared_ptr<State> state, int online)
     co_return Result<void>{};
 }
 
-std::string medium_arguments(const std::string& vdev, const std::string& path, const std::string& format)
+std::string medium_arguments(const std::string& device, const std::string& path, const std::string& format)
 {
     Json arguments = Json::object();
-    arguments["id"] = "disk-" + vdev;
+    arguments["id"] = device;
     if (path.empty()) {
         arguments["force"] = true;
     } else {
@@ -346,10 +483,10 @@ std::string medium_arguments(const std::string& vdev, const std::string& path, c
 
 // cd-insert: blockdev-change-medium opens the tray, swaps the medium and closes it again;
 // cd-eject: eject (forced: the guest may have locked the tray).
-awaitable<Result<void>> change_medium(std::shared_ptr<State> state, std::string vdev, std::string path,
+awaitable<Result<void>> change_medium(std::shared_ptr<State> state, std::string device, std::string path,
                                       std::string format)
 {
-    const std::string arguments = medium_arguments(vdev, path, format);
+    const std::string arguments = medium_arguments(device, path, format);
     auto done = co_await state->run(path.empty() ? "eject" : "blockdev-change-medium", arguments);
     if (!done)
         co_return std::unexpected(done.error());
@@ -374,9 +511,122 @@ awaitable<Result<std::string>> query_vnc(std::shared_ptr<State> state)
 }
 
 template <class T>
-awaitable<Result<T>> refuse(std::string message)
+awaitable<Result<T>> refuse(std::string message, Errc code = Errc::unsupported)
 {
-    co_return fail(Errc::unsupported, std::move(message));
+    co_return fail(code, std::move(message));
+}
+
+// --- Hot-plug. ---
+//
+// The overrides check what they are given and make every command's arguments (no JSON is
+// built inside a coroutine); these coroutines only send them.
+
+// Whether QEMU has a device of this id that was given on its command line or plugged
+// (qom-list of /machine/peripheral).
+awaitable<Result<bool>> has_device(std::shared_ptr<State> state, std::string id)
+{
+    auto reply = co_await state->run("qom-list", one_member("path", "/machine/peripheral"));
+    if (!reply)
+        co_return std::unexpected(reply.error());
+    Json children = Json::parse(*reply, nullptr, /*allow_exceptions=*/false);
+    if (!children.is_array())
+        co_return false;
+    co_return std::any_of(children.begin(), children.end(),
+                          [&](const Json& child) { return child.is_object() && string_member(child, "name") == id; });
+}
+
+// A backend object (block node, netdev), then the device on it; the backend is deleted
+// again when QEMU refuses the device.
+struct PlugSteps {
+    std::string what;                                  // "hotplug-disk0", for messages
+    std::string backend_add, backend_arguments;        // blockdev-add / netdev_add
+    std::string backend_del, backend_del_arguments;    // blockdev-del / netdev_del
+    std::string device_arguments;                      // device_add
+    std::string needs_device;                          // must be there first (scsi0), or empty
+    std::string needs_message;                         // ... the refusal when it is not
+    GuestIndices State::*names = nullptr;              // Linux's numbering, or none
+    std::string name_prefix;                           // "vd", "eth"
+};
+
+awaitable<Result<std::string>> plug_device(std::shared_ptr<State> state, PlugSteps plug)
+{
+    if (!plug.needs_device.empty()) {
+        auto present = co_await has_device(state, plug.needs_device);
+        if (!present)
+            co_return std::unexpected(present.error());
+        if (!*present)
+            co_return fail(Errc::unsupported, plug.needs_message);
+    }
+    auto added = co_await state->run(plug.backend_add, plug.backend_arguments);
+    if (!added)
+        co_return std::unexpected(added.error());
+    auto plugged = co_await state->run("device_add", plug.device_arguments);
+    if (!plugged) {
+        Error error = plugged.error();
+        auto undone = co_await state->run(plug.backend_del, plug.backend_del_arguments);
+        if (!undone)
+            error.message += " (and " + plug.backend_del + " of what was added for " + plug.what +
+                             " failed: " + undone.error().message + ")";
+        co_return std::unexpected(std::move(error));
+    }
+    if (!plug.names)
+        co_return std::string();
+    const int index = take_lowest_free(state.get()->*plug.names, plug.what);
+    if (plug.name_prefix == "eth")
+        co_return "eth" + std::to_string(index);
+    co_return qemu::linux_disk_name(plug.name_prefix, static_cast<std::size_t>(index));
+}
+
+// The device, then its backend object once the guest has let the device go.
+struct UnplugSteps {
+    std::string device;                              // "vif1"
+    std::string device_arguments;                    // device_del
+    std::string backend_del, backend_del_arguments;  // blockdev-del / netdev_del
+};
+
+awaitable<Result<void>> unplug_device(std::shared_ptr<State> state, UnplugSteps unplug)
+{
+    // 1. A guest that does not run cannot let go: say so now, rather than leave a request
+    // pending that a later unpause would carry out behind the daemon's back.
+    auto status = co_await state->run("query-status");
+    if (!status)
+        co_return std::unexpected(status.error());
+    if (std::optional<std::string> why = not_running(*status))
+        co_return fail(Errc::invalid_state, "the guest is " + *why +
+                                                ", and only a running guest can let a device go: "
+                                                "unpause it first");
+
+    // 2. device_del, and the wait for the guest.
+    auto wait = std::make_shared<State::Unplug>(state->executor);
+    wait->timer.expires_after(state->options.unplug_timeout);
+    state->unplugs[unplug.device] = wait;
+    auto asked = co_await state->run("device_del", unplug.device_arguments);
+    // A device QEMU no longer has was let go before: an earlier detach gave up waiting
+    // and the guest let go later. What is left is its backend object.
+    const bool already_gone = !asked && asked.error().context == "DeviceNotFound";
+    if (asked && !wait->deleted) {
+        boost::system::error_code ignored;
+        co_await wait->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    if (auto it = state->unplugs.find(unplug.device); it != state->unplugs.end() && it->second == wait)
+        state->unplugs.erase(it);
+    if (state->closed)
+        co_return fail(Errc::invalid_state, "The domain's controller was closed during the detach.");
+    if (!asked && !already_gone)
+        co_return std::unexpected(asked.error());
+    if (!already_gone && !wait->deleted)
+        co_return fail(Errc::timeout,
+                       "the guest did not let go of it within " + seconds_text(state->options.unplug_timeout) +
+                           " (a guest still booting, or without ACPI PCI hot-plug, never does), so it "
+                           "keeps it; QEMU's request to unplug " + unplug.device + " stays pending",
+                       unplug.device);
+
+    // 3. Its backend object. After an earlier detach that gave up, an object that is gone
+    // too is no failure: the device is not in the guest, which is what was asked for.
+    auto removed = co_await state->run(unplug.backend_del, unplug.backend_del_arguments);
+    if (!removed && !already_gone)
+        co_return std::unexpected(removed.error());
+    co_return Result<void>{};
 }
 
 class QemuController final : public Controller {
@@ -388,10 +638,13 @@ public:
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
     awaitable<Result<std::string>> vnc_address() override { return query_vnc(m_state); }
-    awaitable<Result<void>> change_cdrom(int, std::string vdev, std::string path, DiskFormat format) override
+    awaitable<Result<void>> change_cdrom(int slot, std::string vdev, std::string path, DiskFormat format) override
     {
-        const std::string driver(qemu_format(format).value_or("raw"));
-        return change_medium(m_state, std::move(vdev), std::move(path), driver);
+        auto ids = qemu::disk_ids(slot);
+        if (!ids)
+            return refuse<void>("Disk " + vdev + " is not a drive QEMU knows.");
+        const std::string driver(qemu::block_format(format).value_or("raw"));
+        return change_medium(m_state, ids->device, std::move(path), driver);
     }
     awaitable<Result<void>> set_vcpus(int online) override { return uxl::set_vcpus(m_state, online); }
     awaitable<Result<void>> trigger(std::string_view name) override
@@ -431,21 +684,119 @@ public:
             keys.push_back(Json{{"type", "qcode"}, {"data", name}});
         return sysrq_keys(m_state, Json{{"keys", keys}}.dump());
     }
-    awaitable<Result<std::string>> attach_disk(int, std::string, bool) override
+    awaitable<Result<std::string>> attach_disk(int slot, DiskSpec disk) override
     {
-        return refuse<std::string>("uxl cannot hot-plug disks into QEMU guests yet.");
+        const std::optional<qemu::DiskIds> ids =
+            slot >= 0 && slot < qemu::hotplug_disk_slots ? qemu::disk_ids(slot) : std::nullopt;
+        if (!ids)
+            return refuse<std::string>("QEMU guests have no hot-plug disk slot " + std::to_string(slot) + ".",
+                                       Errc::invalid_argument);
+        const std::string vdev = disk.vdev.value_or("");
+        const std::optional<int> number = vdev_to_number(vdev);
+        const std::optional<qemu::DiskBus> bus = number ? qemu::disk_bus(*number) : std::nullopt;
+        if (!bus)
+            return refuse<std::string>("Disk " + vdev + " names no xvd or sd disk, so uxl does not know where "
+                                       "QEMU should put it; name it xvdN or sdN.",
+                                       Errc::invalid_argument);
+        if (*bus == qemu::DiskBus::ide)
+            return refuse<std::string>("QEMU cannot hot-plug IDE disks, so " + vdev +
+                                       " cannot be attached to a running guest; name it xvd* (virtio) or "
+                                       "sd* (SCSI).");
+        if (!qemu::has_media(disk))
+            return refuse<std::string>("QEMU cannot hot-plug an empty drive: give the disk a target.");
+        if (!qemu::block_format(disk.format))
+            return refuse<std::string>("Disk " + vdev + " has format empty but names a target; leave the "
+                                       "format out.",
+                                       Errc::invalid_argument);
+
+        PlugSteps steps;
+        steps.what = ids->device;
+        steps.backend_add = "blockdev-add";
+        steps.backend_arguments = qemu::blockdev_json(disk, ids->node);
+        steps.backend_del = "blockdev-del";
+        steps.backend_del_arguments = one_member("node-name", ids->node);
+        Json device = Json::object();
+        if (*bus == qemu::DiskBus::virtio_blk) {
+            device["driver"] = "virtio-blk-pci";
+            steps.names = &State::virtio_disks;
+            steps.name_prefix = "vd";
+        } else {
+            // The plan's place for it: scsi-id by disk index (sdb: 1), as at create.
+            const std::string controller(qemu::scsi_controller_id);
+            device["driver"] = disk.is_cdrom ? "scsi-cd" : "scsi-hd";
+            device["bus"] = controller + ".0";
+            device["channel"] = 0;
+            device["scsi-id"] = plan::disk_index_and_partition(*number).first;
+            device["lun"] = 0;
+            steps.needs_device = controller;
+            steps.needs_message = "QEMU can hot-plug an sd* disk only into a guest that has a SCSI "
+                                 "controller, which a guest gets from an sd* disk in its config; name " +
+                                 vdev + " xvd* instead.";
+        }
+        device["drive"] = ids->node;
+        device["id"] = ids->device;
+        steps.device_arguments = device.dump(-1, ' ', false, Json::error_handler_t::replace);
+        return plug_device(m_state, std::move(steps));
     }
-    awaitable<Result<void>> detach_disk(int) override
+    awaitable<Result<void>> detach_disk(int slot) override
     {
-        return refuse<void>("uxl cannot hot-unplug disks from QEMU guests yet.");
+        const std::optional<qemu::DiskIds> ids = qemu::disk_ids(slot);
+        if (!ids)
+            return refuse<void>("QEMU guests have no disk in slot " + std::to_string(slot) + ".",
+                                Errc::invalid_argument);
+        UnplugSteps steps{ids->device, one_member("id", ids->device), "blockdev-del",
+                          one_member("node-name", ids->node)};
+        return unplug_device(m_state, std::move(steps));
     }
-    awaitable<Result<std::string>> attach_nic(int, std::string, std::string) override
+    awaitable<Result<std::string>> attach_nic(int slot, VifSpec nic) override
     {
-        return refuse<std::string>("uxl cannot hot-plug NICs into QEMU guests yet.");
+        if (slot < 0)
+            return refuse<std::string>("QEMU guests have no NIC slot " + std::to_string(slot) + ".",
+                                       Errc::invalid_argument);
+        const std::string tap = nic.ifname.value_or("");
+        if (tap.empty())
+            return refuse<std::string>("A NIC is hot-plugged onto a host tap, but none was named.",
+                                       Errc::invalid_argument);
+        // The default is virtio-net whatever the guest's type: a running HVM guest gets
+        // what hot-plugs best (the plan gives HVM guests xl's rtl8139).
+        const std::string model = qemu::nic_model(nic, DomainType::pv);
+        if (model.empty())
+            return refuse<std::string>("QEMU guests have virtio-net, e1000 or rtl8139 NICs, not model=" +
+                                       nic.model.value_or("") + ".");
+        const std::string netdev = qemu::nic_netdev_id(slot);
+        const std::string id = qemu::nic_device_id(slot);
+
+        PlugSteps steps;
+        steps.what = id;
+        steps.backend_add = "netdev_add";
+        Json backend = Json::object();
+        backend["type"] = "tap";
+        backend["id"] = netdev;
+        backend["ifname"] = tap;
+        backend["script"] = "no";
+        backend["downscript"] = "no";
+        steps.backend_arguments = backend.dump(-1, ' ', false, Json::error_handler_t::replace);
+        steps.backend_del = "netdev_del";
+        steps.backend_del_arguments = one_member("id", netdev);
+        Json device = Json::object();
+        device["driver"] = model;
+        device["netdev"] = netdev;
+        if (!nic.mac.is_zero())
+            device["mac"] = nic.mac.to_string();
+        device["id"] = id;
+        steps.device_arguments = device.dump(-1, ' ', false, Json::error_handler_t::replace);
+        steps.names = &State::nics;
+        steps.name_prefix = "eth";
+        return plug_device(m_state, std::move(steps));
     }
-    awaitable<Result<void>> detach_nic(int) override
+    awaitable<Result<void>> detach_nic(int slot) override
     {
-        return refuse<void>("uxl cannot hot-unplug NICs from QEMU guests yet.");
+        if (slot < 0)
+            return refuse<void>("QEMU guests have no NIC slot " + std::to_string(slot) + ".",
+                                Errc::invalid_argument);
+        const std::string id = qemu::nic_device_id(slot);
+        UnplugSteps steps{id, one_member("id", id), "netdev_del", one_member("id", qemu::nic_netdev_id(slot))};
+        return unplug_device(m_state, std::move(steps));
     }
     awaitable<Result<void>> set_memory(std::uint64_t, std::uint64_t target_kb) override
     {

@@ -102,10 +102,12 @@ public:
 
     awaitable<Result<std::string>> sysrq(char key) override { return send_sysrq(m_state, key); }
 
-    awaitable<Result<std::string>> attach_disk(int slot, std::string path, bool read_only) override
+    awaitable<Result<std::string>> attach_disk(int slot, DiskSpec disk) override
     {
         if (slot < 0 || static_cast<std::size_t>(slot) >= UmlBackend::max_disks)
             return no_slot<std::string>(slot);
+        const std::string path = disk.pdev_path.value_or("");
+        const bool read_only = !disk.readwrite || disk.is_cdrom;
         return plug(m_state, UmlBackend::ubd_name(slot),
                     path.empty() ? std::string()
                                  : "config ubd" + std::to_string(slot) + (read_only ? "r" : "") + "=" + path);
@@ -116,11 +118,11 @@ public:
             return no_slot<void>(slot);
         return unplug(m_state, "ubd" + std::to_string(slot));
     }
-    awaitable<Result<std::string>> attach_nic(int slot, std::string tap, std::string mac) override
+    awaitable<Result<std::string>> attach_nic(int slot, VifSpec nic) override
     {
-        std::string command = "config eth" + std::to_string(slot) + "=tuntap," + tap;
-        if (!mac.empty())
-            command += "," + mac;
+        std::string command = "config eth" + std::to_string(slot) + "=tuntap," + nic.ifname.value_or("");
+        if (!nic.mac.is_zero())
+            command += "," + nic.mac.to_string();
         if (slot < 0)
             return no_slot<std::string>(slot);
         return plug(m_state, "eth" + std::to_string(slot), std::move(command));

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <fstream>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -214,8 +215,9 @@ TEST_F(QemuIntegration, APanicTakesEachOnCrashAction)
         EXPECT_NE(log.find("Domain " + std::to_string(domid) + " has shut down, reason code 3"), std::string::npos)
             << log;
         RunResult r = uxl({"destroy", name});
-        if (action != "destroy")
+        if (action != "destroy") {
             EXPECT_EQ(r.exit_code, 0) << show(r);
+        }
     }
     expect_nothing_left("after the crashes");
 }
@@ -372,6 +374,210 @@ TEST_F(QemuIntegration, CdInsertAndEjectChangeTheMediumTheGuestReads)
     r = uxl({"cd-insert", "cd", "hdd", iso});
     EXPECT_EQ(r.exit_code, 0) << show(r);
     EXPECT_NE(r.err.find("hdd is not a cdrom drive"), std::string::npos) << show(r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hot-plug: block-attach and network-attach into a running guest (ACPI PCI hot-plug on the pc
+// machine), and their detaches, which wait for the guest to let go.
+
+// The MAC network-list shows for vif `devid`, or empty.
+std::string mac_of(const std::string& network_list, int devid)
+{
+    std::istringstream rows(network_list);
+    std::string line;
+    std::getline(rows, line);  // the header
+    while (std::getline(rows, line)) {
+        std::istringstream fields(line);
+        int idx = -1, be = -1;
+        std::string mac;
+        if (fields >> idx >> be >> mac && idx == devid)
+            return mac;
+    }
+    return {};
+}
+
+TEST_F(QemuIntegration, HotPlugsADiskAndANicIntoARunningGuest)
+{
+    start_daemon();
+    const std::string img = make_image("hot.img", 4u << 20);
+    const int domid = create("hp", guest_net("192.0.2.31"));
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("hp")) << console_log("hp");
+
+    // The disk: the guest's first virtio disk, so vda whatever its xvd letter.
+    RunResult r = uxl({"block-attach", "hp", img + ",raw,xvdb,w"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(slurp(m_root + "/log/uxld.log").find("disk xvdb attached as vda"), std::string::npos)
+        << slurp(m_root + "/log/uxld.log");
+    r = uxl({"block-list", "hp"});
+    EXPECT_NE(r.out.find("51728 0   " + std::to_string(domid)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(img), std::string::npos) << r.out;
+    bool ok = false;
+    std::string out = console_command(
+        "hp", "while [ ! -e /sys/block/vda ]; do sleep 0.1; done; echo uxl-qemu-hotplug-marker > /dev/vda && sync && "
+              "echo DISK-WRITTEN-$((6*7))",
+        "DISK-WRITTEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << "the guest did not get vda:\n" << out;
+
+    r = uxl({"block-detach", "hp", "xvdb"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    r = uxl({"block-list", "hp"});
+    EXPECT_EQ(r.out.find("51728"), std::string::npos) << r.out;
+    // (Each session replays recent output, so look for what only the command's run prints.)
+    out = console_command("hp", "echo DISKS-$(ls /sys/block | grep -c vd)-END; echo DISK-GONE-$((6*7))",
+                          "DISK-GONE-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("DISKS-0-END"), std::string::npos) << out;
+    EXPECT_EQ(slurp(img).rfind("uxl-qemu-hotplug-marker\n", 0), 0u);
+
+    // The NIC: a second tap on the bridge, its script run, eth1 in the guest with the MAC.
+    r = uxl({"network-attach", "hp", "bridge=br0"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    const std::string tap = "vif" + std::to_string(domid) + ".1";
+    RunResult master = in_netns_ip({"-br", "link", "show", "master", "br0"});
+    EXPECT_NE(master.out.find(tap), std::string::npos) << master.out << "\n" << links();
+    EXPECT_NE(hotplug_log().find("/vif-bridge up domain=hp vif=" + tap + " "), std::string::npos) << hotplug_log();
+    EXPECT_NE(slurp(m_root + "/log/uxld.log").find("vif 1 attached as eth1"), std::string::npos)
+        << slurp(m_root + "/log/uxld.log");
+    r = uxl({"network-list", "hp"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    const std::string mac = mac_of(r.out, 1);
+    ASSERT_EQ(mac.size(), 17u) << r.out;
+    out = console_command("hp", "while [ ! -e /sys/class/net/eth1 ]; do sleep 0.1; done; cat /sys/class/net/eth1/address; "
+                                "echo NIC-SEEN-$((6*7))",
+                          "NIC-SEEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << "the guest did not get eth1:\n" << out;
+    EXPECT_NE(out.find(mac), std::string::npos) << out;
+
+    r = uxl({"network-detach", "hp", mac});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return links().find(tap) == std::string::npos; }, 10s)) << links();
+    EXPECT_NE(hotplug_log().find("/vif-bridge down domain=hp vif=" + tap + " "), std::string::npos) << hotplug_log();
+    out = console_command("hp", "echo NETS-$(ls /sys/class/net | tr '\\n' -)END; echo NIC-GONE-$((6*7))", "NIC-GONE-42",
+                          30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("NETS-eth0-lo-END"), std::string::npos) << out;
+
+    r = uxl({"destroy", "hp"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after destroy");
+}
+
+TEST_F(QemuIntegration, APausedGuestKeepsItsDiskUntilItRunsAgain)
+{
+    start_daemon();
+    const std::string img = make_image("hot.img", 4u << 20);
+    ASSERT_GT(create("pd", "extra=\"console=ttyS0\"\n"), 0);
+    ASSERT_TRUE(wait_for_banner("pd")) << console_log("pd");
+    RunResult r = uxl({"block-attach", "pd", img + ",raw,xvdc,w"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    r = uxl({"pause", "pd"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    // A paused guest cannot let go: refused at once, and the disk stays.
+    r = uxl({"block-detach", "pd", "xvdc"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("the guest is paused"), std::string::npos) << show(r);
+    r = uxl({"block-list", "pd"});
+    EXPECT_NE(r.out.find("51744"), std::string::npos) << r.out;
+    r = uxl({"unpause", "pd"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    r = uxl({"block-detach", "pd", "xvdc"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    bool ok = false;
+    std::string out = console_command("pd", "echo DISKS-$(ls /sys/block | grep -c vd)-END; echo DISK-GONE-$((6*7))",
+                                      "DISK-GONE-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("DISKS-0-END"), std::string::npos) << out;
+}
+
+TEST_F(QemuIntegration, AHotPlugThatFailsLeavesNothing)
+{
+    write_script("vif-fail", "#!/bin/sh\necho boom\nexit 1\n");
+    write_script("block-fail", "#!/bin/sh\necho boom >&2\nexit 1\n");
+    start_daemon();
+    const std::string img = make_image("hot.img", 4u << 20);
+    const int domid = create("hf", guest_net("192.0.2.33"));
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("hf")) << console_log("hf");
+
+    // The vif script fails: its tap goes again, QEMU is not asked.
+    RunResult r = uxl({"network-attach", "hf", "bridge=br0", "script=vif-fail"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("vif-fail failed with exit status 1"), std::string::npos) << show(r);
+    const std::string tap = "vif" + std::to_string(domid) + ".1";
+    EXPECT_TRUE(wait_until([&] { return links().find(tap) == std::string::npos; }, 10s)) << links();
+    // The block script fails; an IDE disk is refused on QEMU's side (IDE cannot be
+    // hot-plugged) once the host side is ready, which is then undone.
+    r = uxl({"block-attach", "hf", img + ",raw,xvdb,w,script=block-fail"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    r = uxl({"block-attach", "hf", img + ",raw,hdb,w,script=block"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("IDE"), std::string::npos) << show(r);
+    EXPECT_TRUE(wait_until([&] { return loops_of_root().empty(); }, 10s)) << losetup_all();
+
+    r = uxl({"block-list", "hf"});
+    EXPECT_EQ(count_of(r.out, "\n"), 1u) << r.out;
+    r = uxl({"network-list", "hf"});
+    EXPECT_EQ(count_of(r.out, "\n"), 2u) << r.out;  // the header and vif 0
+    bool ok = false;
+    std::string out = console_command("hf", "echo NETS-$(ls /sys/class/net | tr '\\n' -)END DISKS-$(ls /sys/block | grep -c "
+                                            "vd)-END; echo NOTHING-NEW-$((6*7))",
+                                      "NOTHING-NEW-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("NETS-eth0-lo-END DISKS-0-END"), std::string::npos) << out;
+
+    // The same disk through the `block` script, as xvdb: QEMU opens the loop device (a
+    // host_device node), which lives exactly as long as the attachment.
+    r = uxl({"block-attach", "hf", img + ",raw,xvdb,w,script=block"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_EQ(loops_of_root().size(), 1u) << losetup_all();
+    out = console_command("hf", "while [ ! -e /sys/block/vda ]; do sleep 0.1; done; echo LOOP-SEEN-$((6*7))",
+                          "LOOP-SEEN-42", 30s, &ok);
+    EXPECT_TRUE(ok) << out;
+    r = uxl({"block-detach", "hf", "xvdb"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return loops_of_root().empty(); }, 10s)) << losetup_all();
+
+    r = uxl({"destroy", "hf"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after failed hot-plugs");
+}
+
+TEST_F(QemuIntegration, ARestartedUxldDetachesConfiguredAndHotPluggedDisks)
+{
+    ASSERT_EQ(::access(kQemuImg, X_OK), 0) << kQemuImg << " is needed (qemu-utils)";
+    start_daemon();
+    const std::string boot = make_image("boot.img", 4u << 20);
+    const std::string img = m_root + "/img/hot.qcow2";
+    RunResult made = run({kQemuImg, "create", "-q", "-f", "qcow2", img, "8M"}, {}, "", 30s);
+    ASSERT_EQ(made.exit_code, 0) << show(made);
+    ASSERT_GT(create("ra", "extra=\"console=ttyS0\"\ndisk=['" + boot + ",raw,xvda,w']\n"), 0);
+    ASSERT_TRUE(wait_for_banner("ra")) << console_log("ra");
+    RunResult r = uxl({"block-attach", "ra", img + ",qcow2,xvdb,w"});
+    ASSERT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_NE(slurp(m_root + "/log/uxld.log").find("disk xvdb attached as vdb"), std::string::npos)
+        << slurp(m_root + "/log/uxld.log");
+    bool ok = false;
+    std::string out = console_command("ra", "while [ ! -e /sys/block/vdb ]; do sleep 0.1; done; echo QCOW2-SEEN-$((6*7))",
+                                      "QCOW2-SEEN-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+
+    // The new uxld's controller knows nothing of the old one's: the slots name the ids.
+    ASSERT_TRUE(m_daemon.stop(SIGKILL));
+    start_daemon();
+    for (const char* vdev : {"xvdb", "xvda"}) {
+        r = uxl({"block-detach", "ra", vdev});
+        EXPECT_EQ(r.exit_code, 0) << vdev << ": " << show(r);
+    }
+    out = console_command("ra", "echo DISKS-$(ls /sys/block | grep -c vd)-END; echo DISKS-GONE-$((6*7))",
+                          "DISKS-GONE-42", 30s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("DISKS-0-END"), std::string::npos) << out;
+    r = uxl({"list", "-l", "ra"});
+    EXPECT_EQ(r.out.find(boot), std::string::npos) << r.out;
+    r = uxl({"destroy", "ra"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    expect_nothing_left("after destroy");
 }
 
 // ---------------------------------------------------------------------------------------------

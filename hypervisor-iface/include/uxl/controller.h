@@ -105,8 +105,8 @@ public:
         (void)online;
         co_return fail(Errc::unsupported, "This backend cannot change a running guest's vCPUs.");
     }
-    // cd-insert / cd-eject: puts `path` (in `format`) into the cdrom drive `vdev` at `slot`
-    // (LaunchPlan::devices), or empties it when `path` is empty.
+    // cd-insert / cd-eject: puts `path` (in `format`) into the cdrom drive `vdev`, whose slot
+    // is its devid (LaunchPlan::devices), or empties it when `path` is empty.
     virtual awaitable<Result<void>> change_cdrom(int slot, std::string vdev, std::string path, DiskFormat format)
     {
         (void)slot, (void)vdev, (void)path, (void)format;
@@ -142,13 +142,18 @@ public:
     // guest are refused with Errc::unsupported.
     virtual awaitable<Result<std::string>> sysrq(char key) = 0;
     // Hot-plug (Capabilities::hotplug_disk / hotplug_nic). `slot` is the backend's index for
-    // the device (PlannedDevice::slot: UML's ubd<slot> and eth<slot>), one the daemon knows
-    // to be free. Attaching returns the name the guest sees the device under. A device the
-    // guest still uses is not detached: Errc::backend_failed with the backend's reason
-    // (UML: "Device is currently open").
-    virtual awaitable<Result<std::string>> attach_disk(int slot, std::string path, bool read_only) = 0;
+    // the device (PlannedDevice::slot: UML's ubd<slot> and eth<slot>; for QEMU see
+    // qemu/qemu_devices.h), one the daemon knows to be free. `disk` is the disk as
+    // configured, with pdev_path what the backend opens (a block script's output, when the
+    // disk has a script): its vdev, format and cdrom flag say how a backend that has buses
+    // and formats (QEMU) plugs it. `nic` is the vif as configured, with ifname the tap the
+    // daemon made and the mac set. Attaching returns the name the guest sees the device
+    // under. A device the guest still uses is not detached: Errc::backend_failed with the
+    // backend's reason (UML: "Device is currently open"), or Errc::timeout when the guest
+    // did not let go in time (QEMU).
+    virtual awaitable<Result<std::string>> attach_disk(int slot, DiskSpec disk) = 0;
     virtual awaitable<Result<void>> detach_disk(int slot) = 0;
-    virtual awaitable<Result<std::string>> attach_nic(int slot, std::string tap, std::string mac) = 0;
+    virtual awaitable<Result<std::string>> attach_nic(int slot, VifSpec nic) = 0;
     virtual awaitable<Result<void>> detach_nic(int slot) = 0;
     // Balloons the guest from `current_kb` to `target_kb` of its boot memory
     // (Capabilities::balloon): UML takes pages away with `config mem=-N` and gives them back

@@ -3,8 +3,10 @@
 
 #include "uxl/backend.h"
 #include "uxl/disk_spec.h"
+#include "uxl/vif_spec.h"
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace uxl::test {
@@ -18,6 +20,17 @@ inline DiskSpec disk(std::string path, std::string vdev)
     d.format = DiskFormat::raw;
     d.readwrite = true;
     return d;
+}
+
+// A vif on the host tap `tap` with the MAC `mac` ("aa:bb:cc:dd:ee:ff"; empty: none), as the
+// daemon hands it to a controller to hot-plug.
+inline VifSpec nic(std::string tap, std::string_view mac)
+{
+    VifSpec n;
+    n.ifname = std::move(tap);
+    if (!mac.empty())
+        n.mac = parse_mac(mac).value();
+    return n;
 }
 
 // The paths of domain 7 in system mode.

@@ -43,6 +43,15 @@ Error refusal(const DomainSpec& spec)
     return r ? Error{} : r.error();
 }
 
+// argv as one line, each word followed by a blank, for finding words in it.
+std::string joined(const std::vector<std::string>& argv)
+{
+    std::string line;
+    for (const std::string& word : argv)
+        line += word + " ";
+    return line;
+}
+
 // The word after `option` in argv, or empty.
 std::string after(const std::vector<std::string>& argv, std::string_view option)
 {
@@ -58,6 +67,8 @@ TEST(QemuCapabilities, AreWhatThePlanAndQmpProvideFor)
     expected.balloon = true;
     expected.sysrq = true;
     expected.vcpu_set = true;
+    expected.hotplug_disk = true;  // device_add / device_del over QMP
+    expected.hotplug_nic = true;
     EXPECT_EQ(QemuBackend().capabilities(), expected);
 }
 
@@ -104,8 +115,10 @@ TEST(QemuPlan, SaysWhereEachDeviceIs)
     ASSERT_TRUE(plan.has_value()) << plan.error().message;
     ASSERT_EQ(plan->devices.size(), 4u);
     EXPECT_EQ(plan->devices[0].host, "/srv/a.img");
-    EXPECT_EQ(plan->devices[0].slot, 0);
     EXPECT_EQ(plan->devices[0].devid, 51712);
+    // A configured disk's slot is its devid: QEMU knows it by name (disk-xvda), and the
+    // daemon's hot-plug slots (0, 1, ...) stay clear of it (qemu_devices.h).
+    EXPECT_EQ(plan->devices[0].slot, 51712);
     EXPECT_EQ(plan->devices[0].guest_name, "vda");
     // Linux names SCSI disks in the order it finds them, which the plan cannot know.
     EXPECT_EQ(plan->devices[1].host, "/srv/s.img");
@@ -117,6 +130,23 @@ TEST(QemuPlan, SaysWhereEachDeviceIs)
     EXPECT_EQ(n.slot, 2);
     EXPECT_EQ(n.host, "vif7.2");
     EXPECT_TRUE(plan->reserved_disk_slots.empty());
+}
+
+TEST(QemuPlan, NamesEachDiskByTheNumberItsVdevReads)
+{
+    // A vdev written as its number gets the ids of the name the number reads as, so a slot
+    // alone finds them again.
+    DomainSpec spec = pv_spec();
+    spec.disks = {disk("/srv/b.img", "51728"), disk("/srv/c.img", "hdc")};
+    auto plan = QemuBackend().plan_launch(spec, paths(), 7);
+    ASSERT_TRUE(plan.has_value()) << plan.error().message;
+    const std::string argv = joined(plan->argv);
+    EXPECT_NE(argv.find("\"node-name\":\"drive-xvdb\""), std::string::npos) << argv;
+    EXPECT_NE(argv.find("virtio-blk-pci,drive=drive-xvdb,id=disk-xvdb"), std::string::npos) << argv;
+    EXPECT_NE(argv.find("ide-hd,drive=drive-hdc,bus=ide.1,unit=0,id=disk-hdc"), std::string::npos) << argv;
+    ASSERT_EQ(plan->devices.size(), 2u);
+    EXPECT_EQ(plan->devices[0].slot, 51728);
+    EXPECT_EQ(plan->devices[1].slot, 5632);
 }
 
 TEST(QemuPlan, AKernelWithoutAConsoleWritesToTheSerialPort)

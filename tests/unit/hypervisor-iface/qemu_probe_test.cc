@@ -112,10 +112,12 @@ TEST(QemuAccelerator, AutoOnThisHostSaysWhy)
     auto host = choose_qemu_accelerator("auto");
     ASSERT_TRUE(host.has_value());
     EXPECT_FALSE(host->reason.empty());
-    if (::access("/sys/module/kvm_pvm", F_OK) == 0)
+    if (::access("/sys/module/kvm_pvm", F_OK) == 0) {
         EXPECT_EQ(host->accelerator, QemuHost::Accelerator::tcg) << host->reason;
-    if (host->accelerator == QemuHost::Accelerator::kvm)
+    }
+    if (host->accelerator == QemuHost::Accelerator::kvm) {
         EXPECT_EQ(host->reason, "a probe guest ran under KVM");
+    }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "uml/mconsole.h"
 
+#include "backend_test_support.h"
 #include "run_task.h"
 
 #include <gtest/gtest.h>
@@ -186,13 +187,15 @@ TEST_F(UmlControllerTest, HotPlugIsConfigAndRemove)
     FakeGuest guest(io, guest_path, notify_path);
     guest.announce();
     ASSERT_TRUE(wait_events(1));
-    auto disk = run_task(io, controller->attach_disk(1, "/srv/disk b.img", false));
+    auto disk = run_task(io, controller->attach_disk(1, test::disk("/srv/disk b.img", "xvdb")));
     ASSERT_TRUE(disk.has_value()) << disk.error().message;
     EXPECT_EQ(*disk, "ubdb");
-    auto cdrom = run_task(io, controller->attach_disk(2, "/srv/cd.iso", true));
+    DiskSpec cd = test::disk("/srv/cd.iso", "xvdc");
+    cd.readwrite = false;
+    auto cdrom = run_task(io, controller->attach_disk(2, cd));
     ASSERT_TRUE(cdrom.has_value());
     EXPECT_EQ(*cdrom, "ubdc");
-    auto nic = run_task(io, controller->attach_nic(1, "vif3.1", "00:16:3e:01:02:03"));
+    auto nic = run_task(io, controller->attach_nic(1, test::nic("vif3.1", "00:16:3e:01:02:03")));
     ASSERT_TRUE(nic.has_value());
     EXPECT_EQ(*nic, "eth1");
     EXPECT_TRUE(run_task(io, controller->detach_nic(1)).has_value());
@@ -235,10 +238,13 @@ TEST_F(UmlControllerTest, HotPlugOutsideTheSlotsOrOfAnEmptyDriveIsRefused)
     FakeGuest guest(io, guest_path, notify_path);
     guest.announce();
     ASSERT_TRUE(wait_events(1));
-    EXPECT_EQ(run_task(io, controller->attach_disk(16, "/srv/x", false)).error().code,
+    EXPECT_EQ(run_task(io, controller->attach_disk(16, test::disk("/srv/x", "xvdq"))).error().code,
               Errc::invalid_argument);
     EXPECT_EQ(run_task(io, controller->detach_disk(-1)).error().code, Errc::invalid_argument);
-    EXPECT_EQ(run_task(io, controller->attach_disk(3, "", true)).error().code, Errc::unsupported);
+    DiskSpec empty = test::disk("", "xvdd");
+    empty.pdev_path.reset();
+    empty.is_cdrom = true;
+    EXPECT_EQ(run_task(io, controller->attach_disk(3, empty)).error().code, Errc::unsupported);
     EXPECT_TRUE(guest.commands.empty());
 }
 
