@@ -92,6 +92,17 @@ asio::awaitable<Result<void>> DomainManager::shutdown(const std::string& domain,
     if (reboot) {
         dom->host_request.reset();
         auto r = co_await dom->controller->reboot();
+        if (!r && r.error().code == Errc::unsupported) {
+            // A guest that cannot take a clean reboot: xl's ERROR_NOPARAVIRT, and with -F
+            // its fallback, the reset trigger.
+            if (!fallback)
+                co_return fail(Errc::unsupported,
+                               "PV control interface not available: external graceful reboot not possible.\n"
+                               "Use \"-F\" to fallback to ACPI reset event.",
+                               "no-pv-control");
+            log_domain(*dom, " cannot take a clean reboot: resetting it (-F)");
+            r = co_await dom->controller->trigger("reset");
+        }
         if (!r)
             co_return fail(Errc::backend_failed, "reboot failed: " + r.error().message);
         m_log.write("Rebooting domain " + dom->id());

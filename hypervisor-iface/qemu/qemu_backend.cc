@@ -183,7 +183,7 @@ Capabilities QemuBackend::capabilities() const
     // What the plan provides for and QMP can do; the rest comes with the controller.
     Capabilities caps;
     caps.pause = true;    // stop / cont
-    caps.reboot = true;   // system_reset: SHUTDOWN{host-qmp-system-reset}, exit 0, restart
+    caps.reboot = true;   // only with -F (the reset trigger): no guest agent for a clean one yet
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
     caps.sysrq = true;    // send-key alt+sysrq+KEY
     caps.vcpu_set = true; // device_add / device_del of CPUs up to -smp maxcpus

@@ -662,7 +662,13 @@ public:
         return refuse<void>("QEMU cannot send the " + std::string(name) +
                             " trigger: it has the power, nmi, reset and s3resume triggers.");
     }
-    awaitable<Result<void>> reboot() override { return simple(m_state, "system_reset"); }
+    awaitable<Result<void>> reboot() override
+    {
+        // A clean reboot needs the guest's cooperation, which QEMU cannot ask for without a
+        // guest agent (not there yet); xl refuses the same for a guest without PV drivers,
+        // and `reboot -F` sends the reset trigger instead.
+        return refuse<void>("QEMU guests have no guest agent channel yet, so a clean reboot is not possible.");
+    }
     awaitable<Result<void>> pause() override
     {
         return own_run_state_change(m_state, "stop", &State::own_stops);

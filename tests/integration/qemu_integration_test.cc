@@ -184,6 +184,24 @@ TEST_F(QemuIntegration, AGuestRebootComesBackUnderANewDomid)
     EXPECT_NE(slurp(m_root + "/log/uxld.log").find("reason code 1"), std::string::npos);
 }
 
+TEST_F(QemuIntegration, UxlRebootIsRefusedAsXlsAndMinusFResets)
+{
+    start_daemon();
+    const int first = create("ur", "extra=\"console=ttyS0\"\n");
+    ASSERT_GT(first, 0);
+    ASSERT_TRUE(wait_for_banner("ur")) << console_log("ur");
+    RunResult r = uxl({"reboot", "ur"});
+    EXPECT_EQ(r.exit_code, 1) << show(r);
+    EXPECT_NE(r.err.find("PV control interface not available: external graceful reboot not possible."),
+              std::string::npos)
+        << show(r);
+    EXPECT_NE(r.err.find("reboot failed (rc=-8)"), std::string::npos) << show(r);
+    EXPECT_EQ(domid_of("ur").value_or(-1), first);
+    r = uxl({"reboot", "-F", "ur"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    EXPECT_TRUE(wait_until([&] { return domid_of("ur").value_or(first) != first; }, 60s)) << uxl({"list"}).out;
+}
+
 TEST_F(QemuIntegration, APanicTakesEachOnCrashAction)
 {
     start_daemon();

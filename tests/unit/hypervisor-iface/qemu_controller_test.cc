@@ -209,7 +209,9 @@ TEST_F(QemuControllerTest, OperationsAreQmpCommands)
     auto controller = ready();
     ASSERT_TRUE(run_task(io, controller->shutdown()).has_value());
     EXPECT_EQ(last_command(), "system_powerdown");
-    ASSERT_TRUE(run_task(io, controller->reboot()).has_value());
+    // No guest agent: a clean reboot is refused; the reset trigger is what -F sends.
+    EXPECT_EQ(run_task(io, controller->reboot()).error().code, Errc::unsupported);
+    ASSERT_TRUE(run_task(io, controller->trigger("reset")).has_value());
     EXPECT_EQ(last_command(), "system_reset");
     ASSERT_TRUE(run_task(io, controller->pause()).has_value());
     EXPECT_EQ(last_command(), "stop");
