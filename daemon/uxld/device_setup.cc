@@ -123,6 +123,11 @@ asio::awaitable<Result<void>> DeviceSetup::set_up_nic(DomainRecord& record, VifS
     record.teardown.push_back(TeardownStep{key, tap, {}, {}, {}});
     (void)m_store.save(record);
     nic.ifname = tap;
+    if (nic.rate_bytes_per_interval > 0) {
+        auto limited = co_await limit_rate(record, key, tap, nic);
+        if (!limited)
+            co_return fail(limited.error().code, "vif " + devid + ": " + limited.error().message);
+    }
 
     const std::string script = resolve_script(nic.script.value_or(m_defaults.vif_script));
     const std::string bridge = nic.bridge && !nic.bridge->empty() ? *nic.bridge : m_defaults.vif_bridge;
@@ -141,6 +146,49 @@ asio::awaitable<Result<void>> DeviceSetup::set_up_nic(DomainRecord& record, VifS
                                         std::move(env));
     if (!ran)
         co_return fail(ran.error().code, "vif " + devid + ": " + ran.error().message);
+    co_return Result<void>{};
+}
+
+// xl's rate= limits what the guest sends (netback's credit: so many bytes each interval).
+// What the guest sends arrives on the host tap's ingress, where only policing is possible,
+// and many kernels (this project's CI hosts among them) lack tc's police action. So the
+// tap's ingress is redirected (u32 match-all, mirred) to an ifb device of its own, whose
+// tbf qdisc sends it on at the same bytes per second, with one interval's credit (at least
+// a full frame) as its burst. The ifb has its own teardown step; the qdiscs go with the
+// devices.
+asio::awaitable<Result<void>> DeviceSetup::limit_rate(DomainRecord& record, const std::string& key,
+                                                      const std::string& tap, const VifSpec& nic)
+{
+    const std::uint64_t interval = nic.rate_interval_usecs ? nic.rate_interval_usecs : 50000;
+    const std::uint64_t bytes_per_second = std::max<std::uint64_t>(nic.rate_bytes_per_interval * 1000000 / interval, 1);
+    const std::uint64_t burst = std::max<std::uint64_t>(nic.rate_bytes_per_interval, 1600);
+    const std::string ifb = "ifb" + std::to_string(record.domid) + "." + std::to_string(nic.devid);
+    if (auto ok = validate_interface_name(ifb); !ok)
+        co_return fail(Errc::invalid_argument, "cannot name the rate limiter of " + tap + ": " + ok.error().message);
+    const std::string ip(k_ip_program);
+    const std::string tc(k_tc_program);
+    auto run = [this](std::string program, std::vector<std::string> args) -> asio::awaitable<Result<HookOutcome>> {
+        HookSpec hook{std::move(program), std::move(args), {}, m_defaults.hotplug_timeout, m_paths.hotplug_log()};
+        co_return co_await run_hook(m_executor, std::move(hook));
+    };
+    std::vector<std::string> add_ifb = {"link", "add", ifb, "type", "ifb"};
+    auto made = co_await run(ip, std::move(add_ifb));
+    if (!made)
+        co_return fail(made.error().code, "cannot limit " + tap + " to rate=: " + made.error().message);
+    record.teardown.push_back(TeardownStep{key, {}, ip, {"link", "delete", ifb}, {}});
+    (void)m_store.save(record);
+    const std::vector<std::pair<std::string, std::vector<std::string>>> steps = {
+        {ip, {"link", "set", ifb, "up"}},
+        {tc, {"qdisc", "add", "dev", ifb, "root", "tbf", "rate", std::to_string(bytes_per_second) + "bps", "burst",
+              std::to_string(burst), "latency", "50ms"}},
+        {tc, {"qdisc", "add", "dev", tap, "handle", "ffff:", "ingress"}},
+        {tc, {"filter", "add", "dev", tap, "parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match", "u32", "0",
+              "0", "action", "mirred", "egress", "redirect", "dev", ifb}}};
+    for (const auto& [program, args] : steps) {
+        auto ran = co_await run(program, args);
+        if (!ran)
+            co_return fail(ran.error().code, "cannot limit " + tap + " to rate=: " + ran.error().message);
+    }
     co_return Result<void>{};
 }
 

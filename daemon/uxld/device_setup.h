@@ -45,6 +45,11 @@ public:
     asio::awaitable<Result<void>> set_up_all(DomainRecord& record, DomainSpec& configured, DomainSpec& launch);
     // One vif: its tap (named into nic.ifname), then its script's `up`.
     asio::awaitable<Result<void>> set_up_nic(DomainRecord& record, VifSpec& nic);
+    // rate=: the tap's ingress through an ifb device with a tbf qdisc (iproute2's ip, tc).
+    asio::awaitable<Result<void>> limit_rate(DomainRecord& record, const std::string& key, const std::string& tap,
+                                             const VifSpec& nic);
+    static constexpr std::string_view k_tc_program = "/usr/sbin/tc";
+    static constexpr std::string_view k_ip_program = "/usr/sbin/ip";
     // One disk: a scripted disk's `add`, whose first output line becomes the path the
     // backend opens. Plain files and devices need nothing.
     asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);

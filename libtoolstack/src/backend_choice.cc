@@ -179,17 +179,6 @@ void warn_unhonoured_keys(ConfigReader& reader, const DomainSpec& spec, std::str
                                  " backend: " + u->why;
         reader.warn(*setting, text, std::string(source) + ":" + std::to_string(setting->line) + ": warning: " + text);
     }
-    // A vif's rate= is read and kept (the JSON carries it) but not enforced yet by any
-    // backend: say so rather than run the guest unlimited without a word.
-    if (const Setting* vif = reader.config().find("vif")) {
-        for (const VifSpec& nic : spec.nics) {
-            if (nic.rate_bytes_per_interval == 0)
-                continue;
-            const std::string text = "vif " + std::to_string(nic.devid) +
-                                     ": rate= is not enforced by uxl yet; the guest's traffic is not limited";
-            reader.warn(*vif, text, std::string(source) + ":" + std::to_string(vif->line) + ": warning: " + text);
-        }
-    }
 }
 
 }  // namespace uxl

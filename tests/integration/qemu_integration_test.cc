@@ -338,6 +338,38 @@ TEST_F(QemuIntegration, TwoGuestsOnABridgePingEachOther)
     expect_nothing_left("after destroy");
 }
 
+TEST_F(QemuIntegration, RateLimitsWhatTheGuestSends)
+{
+    start_daemon();
+    // 1 Kbit/s (120 bytes/s as xl counts it): the burst is one full frame, so of three 1428-byte pings a
+    // second apart the first passes, the second waits ~11 s (its reply times out) and the
+    // third finds the queue full.
+    const int domid =
+        create("rl", "extra=\"console=ttyS0 ip=192.0.2.21/24\"\nvif=[\"bridge=br0,rate=1Kb/s\"]\n");
+    ASSERT_GT(domid, 0);
+    ASSERT_TRUE(wait_for_banner("rl")) << console_log("rl");
+    const std::string tap = "vif" + std::to_string(domid) + ".0";
+    const std::string ifb = "ifb" + std::to_string(domid) + ".0";
+    RunResult filter = in_netns({"/usr/sbin/tc", "filter", "show", "dev", tap, "ingress"});
+    EXPECT_NE(filter.out.find("Redirect to device " + ifb), std::string::npos) << show(filter);
+    RunResult qdisc = in_netns({"/usr/sbin/tc", "qdisc", "show", "dev", ifb});
+    EXPECT_NE(qdisc.out.find("tbf"), std::string::npos) << show(qdisc);
+    // xl keeps rate= as bytes per 50 ms interval: 1 Kbit/s is 6 bytes, so 120 bytes/s.
+    EXPECT_NE(qdisc.out.find("rate 960bit"), std::string::npos) << show(qdisc);
+
+    bool ok = false;
+    std::string out = console_command("rl", "ping -c 3 -s 1400 -W 2 192.0.2.1; echo PINGED-$((6*7))", "PINGED-42",
+                                      60s, &ok);
+    ASSERT_TRUE(ok) << out;
+    EXPECT_NE(out.find("3 packets transmitted"), std::string::npos) << out;
+    EXPECT_EQ(out.find("3 packets received"), std::string::npos) << "nothing was limited:\n" << out;
+    EXPECT_EQ(out.find("2 packets received"), std::string::npos) << "nothing was limited:\n" << out;
+    RunResult r = uxl({"destroy", "rl"});
+    EXPECT_EQ(r.exit_code, 0) << show(r);
+    // The ifb goes with the domain (expect_nothing_left counts every link but lo and br0).
+    expect_nothing_left("after destroy");
+}
+
 TEST_F(QemuIntegration, DataWrittenToAQcow2DiskIsThereAfterDestroy)
 {
     ASSERT_EQ(::access(kQemuImg, X_OK), 0) << kQemuImg << " is needed (qemu-utils)";

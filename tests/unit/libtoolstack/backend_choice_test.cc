@@ -140,14 +140,6 @@ TEST(UnhonouredKeys, AreWarnedAboutNamingTheKeyAndTheBackend)
     EXPECT_NE(pv.find("vfb is ignored by the qemu backend"), std::string::npos) << pv;
 }
 
-TEST(UnhonouredKeys, AVifRateIsSaidToBeUnenforced)
-{
-    CheckReport r = check("name=\"a\"\nkernel=\"/usr/bin/linux\"\nvif=['bridge=br0', 'rate=10Mb/s']\n");
-    const std::string text = r.render("");
-    EXPECT_NE(text.find("vif 1: rate= is not enforced by uxl yet"), std::string::npos) << text;
-    EXPECT_EQ(text.find("vif 0:"), std::string::npos) << text;
-}
-
 TEST(UnhonouredKeys, CreateSeesThemInXlsWords)
 {
     ParseOutcome parsed = parse_config("name=\"a\"\nkernel=\"/usr/bin/linux\"\nvnc=1\n", "w.cfg");
