@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace uxl::daemon {
@@ -165,8 +167,15 @@ asio::awaitable<Result<void>> DeviceSetup::limit_rate(DomainRecord& record, cons
     const std::string ifb = "ifb" + std::to_string(record.domid) + "." + std::to_string(nic.devid);
     if (auto ok = validate_interface_name(ifb); !ok)
         co_return fail(Errc::invalid_argument, "cannot name the rate limiter of " + tap + ": " + ok.error().message);
-    const std::string ip(k_ip_program);
-    const std::string tc(k_tc_program);
+    // iproute2's programs, wherever this Debian keeps them (/usr/sbin with merged /usr).
+    auto program = [](std::string_view name) {
+        for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"})
+            if (std::string path = dir + std::string(name); ::access(path.c_str(), X_OK) == 0)
+                return path;
+        return "/usr/sbin/" + std::string(name);  // missing: run_hook says so
+    };
+    const std::string ip = program("ip");
+    const std::string tc = program("tc");
     auto run = [this](std::string program, std::vector<std::string> args) -> asio::awaitable<Result<HookOutcome>> {
         HookSpec hook{std::move(program), std::move(args), {}, m_defaults.hotplug_timeout, m_paths.hotplug_log()};
         co_return co_await run_hook(m_executor, std::move(hook));

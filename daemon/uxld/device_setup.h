@@ -48,8 +48,7 @@ public:
     // rate=: the tap's ingress through an ifb device with a tbf qdisc (iproute2's ip, tc).
     asio::awaitable<Result<void>> limit_rate(DomainRecord& record, const std::string& key, const std::string& tap,
                                              const VifSpec& nic);
-    static constexpr std::string_view k_tc_program = "/usr/sbin/tc";
-    static constexpr std::string_view k_ip_program = "/usr/sbin/ip";
+
     // One disk: a scripted disk's `add`, whose first output line becomes the path the
     // backend opens. Plain files and devices need nothing.
     asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);

@@ -350,9 +350,11 @@ TEST_F(QemuIntegration, RateLimitsWhatTheGuestSends)
     ASSERT_TRUE(wait_for_banner("rl")) << console_log("rl");
     const std::string tap = "vif" + std::to_string(domid) + ".0";
     const std::string ifb = "ifb" + std::to_string(domid) + ".0";
-    RunResult filter = in_netns({"/usr/sbin/tc", "filter", "show", "dev", tap, "ingress"});
+    const std::string tc = find_tool({"/usr/sbin/tc", "/sbin/tc"});
+    ASSERT_FALSE(tc.empty()) << "tc (iproute2) is needed";
+    RunResult filter = in_netns({tc, "filter", "show", "dev", tap, "ingress"});
     EXPECT_NE(filter.out.find("Redirect to device " + ifb), std::string::npos) << show(filter);
-    RunResult qdisc = in_netns({"/usr/sbin/tc", "qdisc", "show", "dev", ifb});
+    RunResult qdisc = in_netns({tc, "qdisc", "show", "dev", ifb});
     EXPECT_NE(qdisc.out.find("tbf"), std::string::npos) << show(qdisc);
     // xl keeps rate= as bytes per 50 ms interval: 1 Kbit/s is 6 bytes, so 120 bytes/s.
     EXPECT_NE(qdisc.out.find("rate 960bit"), std::string::npos) << show(qdisc);
