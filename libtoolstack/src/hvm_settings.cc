@@ -1,6 +1,35 @@
 #include "hvm_settings.h"
 
 namespace uxl {
+namespace {
+
+// xlu_cfg_get_list_as_string_list, without warnings: the list's strings, up to the first
+// element that is not one (xl stops there); empty when the key is absent or not a list.
+std::vector<std::string> string_list(ConfigReader& reader, const char* key)
+{
+    std::vector<std::string> out;
+    if (const ConfigValue* list = reader.get_list(key, /*dont_warn=*/true)) {
+        for (const ConfigValue& element : list->items) {
+            auto text = reader.element_string(element, /*dont_warn=*/true);
+            if (!text)
+                break;
+            out.push_back(*text);
+        }
+    }
+    return out;
+}
+
+// A key xl reads as a list of strings first, then as one string (serial, usbdevice).
+std::vector<std::string> string_or_list(ConfigReader& reader, const char* key)
+{
+    if (reader.get_list(key, /*dont_warn=*/true))
+        return string_list(reader, key);
+    if (auto text = reader.get_string(key, /*dont_warn=*/true))
+        return {*text};
+    return {};
+}
+
+}  // namespace
 
 void read_hvm_settings(ConfigReader& reader, DomainSpec& spec)
 {
@@ -8,31 +37,13 @@ void read_hvm_settings(ConfigReader& reader, DomainSpec& spec)
     // localtime and the device model's extra arguments.
     spec.hvm.acpi = reader.get_bool("acpi", /*dont_warn=*/true);
     spec.localtime = reader.get_bool("localtime", /*dont_warn=*/true);
-    const std::pair<const char*, std::vector<std::string>*> extras[] = {
-        {"device_model_args", &spec.device_model_args},
-        {"device_model_args_pv", &spec.device_model_args_pv},
-        {"device_model_args_hvm", &spec.device_model_args_hvm}};
-    for (const auto& [key, out] : extras)
-        if (const ConfigValue* list = reader.get_list(key, /*dont_warn=*/true))
-            for (const ConfigValue& element : list->items) {
-                auto text = reader.element_string(element, /*dont_warn=*/true);
-                if (!text)
-                    break;
-                out->push_back(*text);
-            }
+    spec.device_model_args = string_list(reader, "device_model_args");
+    spec.device_model_args_pv = string_list(reader, "device_model_args_pv");
+    spec.device_model_args_hvm = string_list(reader, "device_model_args_hvm");
     if (spec.type != DomainType::hvm)
         return;
     spec.hvm.usb = reader.get_bool("usb", /*dont_warn=*/true);
-    if (const ConfigValue* list = reader.get_list("usbdevice", /*dont_warn=*/true)) {
-        for (const ConfigValue& element : list->items) {
-            auto text = reader.element_string(element, /*dont_warn=*/true);
-            if (!text)
-                break;
-            spec.hvm.usbdevice.push_back(*text);
-        }
-    } else if (auto device = reader.get_string("usbdevice", /*dont_warn=*/true)) {
-        spec.hvm.usbdevice.push_back(*device);
-    }
+    spec.hvm.usbdevice = string_or_list(reader, "usbdevice");
     if (auto boot = reader.get_string("boot", /*dont_warn=*/true))
         spec.hvm.boot = *boot;
     spec.hvm.nographic = reader.get_bool("nographic", /*dont_warn=*/true);
@@ -47,17 +58,7 @@ void read_hvm_settings(ConfigReader& reader, DomainSpec& spec)
                                                                             *display <= 65535 - 5900)
         vnc.display = static_cast<int>(*display);
     vnc.find_unused = reader.get_bool("vncunused", /*dont_warn=*/true);
-    // xl reads serial as a list of strings first, then as one string.
-    if (const ConfigValue* list = reader.get_list("serial", /*dont_warn=*/true)) {
-        for (const ConfigValue& element : list->items) {
-            auto text = reader.element_string(element, /*dont_warn=*/true);
-            if (!text)
-                break;  // xl stops at the first element that is not a string
-            spec.hvm.serial.push_back(*text);
-        }
-    } else if (auto serial = reader.get_string("serial", /*dont_warn=*/true)) {
-        spec.hvm.serial.push_back(*serial);
-    }
+    spec.hvm.serial = string_or_list(reader, "serial");
 }
 
 }  // namespace uxl
