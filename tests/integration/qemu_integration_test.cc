@@ -128,9 +128,7 @@ TEST_F(QemuIntegration, AnHvmGuestBootsFromItsDisk)
     ASSERT_EQ(r.exit_code, 0) << show(r);
     EXPECT_TRUE(wait_until([&] { return console_log("hvm").find("uxl boot sector up") != std::string::npos; }, 60s))
         << console_log("hvm");
-    r = uxl({"destroy", "hvm"});
-    EXPECT_EQ(r.exit_code, 0) << show(r);
-    expect_nothing_left("after destroy");
+    destroy_all_and_expect_nothing_left("after destroy");
 }
 
 TEST_F(QemuIntegration, AVncServerAnswersOnLoopbackAtItsDisplay)
@@ -160,9 +158,7 @@ TEST_F(QemuIntegration, AVncServerAnswersOnLoopbackAtItsDisplay)
     EXPECT_EQ(r.exit_code, 1) << show(r);
     EXPECT_NE(r.err.find("VNC server is at 127.0.0.1:5904"), std::string::npos) << show(r);
 
-    r = uxl({"destroy", "vnc"});
-    EXPECT_EQ(r.exit_code, 0) << show(r);
-    expect_nothing_left("after destroy");
+    destroy_all_and_expect_nothing_left("after destroy");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,9 +506,7 @@ TEST_F(QemuIntegration, HotPlugsADiskAndANicIntoARunningGuest)
     ASSERT_TRUE(ok) << out;
     EXPECT_NE(out.find("NETS-eth0-lo-END"), std::string::npos) << out;
 
-    r = uxl({"destroy", "hp"});
-    EXPECT_EQ(r.exit_code, 0) << show(r);
-    expect_nothing_left("after destroy");
+    destroy_all_and_expect_nothing_left("after destroy");
 }
 
 TEST_F(QemuIntegration, APausedGuestKeepsItsDiskUntilItRunsAgain)
@@ -590,9 +584,7 @@ TEST_F(QemuIntegration, AHotPlugThatFailsLeavesNothing)
     EXPECT_EQ(r.exit_code, 0) << show(r);
     EXPECT_TRUE(wait_until([&] { return loops_of_root().empty(); }, 10s)) << losetup_all();
 
-    r = uxl({"destroy", "hf"});
-    EXPECT_EQ(r.exit_code, 0) << show(r);
-    expect_nothing_left("after failed hot-plugs");
+    destroy_all_and_expect_nothing_left("after failed hot-plugs");
 }
 
 TEST_F(QemuIntegration, ARestartedUxldDetachesConfiguredAndHotPluggedDisks)
@@ -627,9 +619,7 @@ TEST_F(QemuIntegration, ARestartedUxldDetachesConfiguredAndHotPluggedDisks)
     EXPECT_NE(out.find("DISKS-0-END"), std::string::npos) << out;
     r = uxl({"list", "-l", "ra"});
     EXPECT_EQ(r.out.find(boot), std::string::npos) << r.out;
-    r = uxl({"destroy", "ra"});
-    EXPECT_EQ(r.exit_code, 0) << show(r);
-    expect_nothing_left("after destroy");
+    destroy_all_and_expect_nothing_left("after destroy");
 }
 
 // ---------------------------------------------------------------------------------------------
