@@ -244,8 +244,7 @@ int main_trigger(const GlobalOptions& globals, const Command& self, const std::v
     std::string name = operands[1];
     for (char& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    static const char* const k_triggers[] = {"power", "sleep", "nmi", "init", "reset", "s3resume"};
-    if (std::none_of(std::begin(k_triggers), std::end(k_triggers), [&](const char* t) { return name == t; })) {
+    if (!protocol::is_trigger_name(name)) {
         std::fprintf(stderr, "Invalid trigger \"%s\"\n", operands[1].c_str());
         return k_exit_failure;
     }

@@ -48,7 +48,7 @@ asio::awaitable<void> DomainManager::adopt(DomainRecord record)
         co_await forget_stale(d->record, spec.error().message);
         co_return;
     }
-    auto backend = make_backend(spec->backend, m_backend_settings);
+    auto backend = make_backend(spec->backend, m_conf.backends);
     if (!backend) {
         co_await forget_stale(d->record, backend.error().message);
         co_return;

@@ -2,47 +2,16 @@
 
 #include "tap_device.h"
 
-#include "uxl/config_file.h"
-#include "uxl/config_reader.h"
 #include "uxl/vdev.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <unistd.h>
 
 namespace fs = std::filesystem;
 
 namespace uxl::daemon {
-
-DeviceDefaults load_device_defaults(const std::string& config_file, DaemonLog& log)
-{
-    DeviceDefaults defaults;
-    std::ifstream in(config_file, std::ios::binary);
-    if (!in)
-        return defaults;  // no uxl.conf: xl's defaults
-    std::ostringstream text;
-    text << in.rdbuf();
-    ParseOutcome parsed = parse_config(text.str(), config_file);
-    if (!parsed.ok()) {
-        log.write("warning: " + config_file + " does not parse; using defaults:\n" +
-                  parsed.diagnostics.xl_report());
-        return defaults;
-    }
-    Diagnostics diagnostics;
-    ConfigReader reader(parsed.config, diagnostics);
-    if (auto v = reader.get_string("vif.default.script"))
-        defaults.vif_script = *v;
-    if (auto v = reader.get_string("vif.default.bridge"))
-        defaults.vif_bridge = *v;
-    if (auto v = reader.get_bounded_long("hotplug.timeout", 1, 3600))
-        defaults.hotplug_timeout = std::chrono::seconds(*v);
-    if (!diagnostics.empty())
-        log.write("warning: " + diagnostics.xl_report());
-    return defaults;
-}
 
 DeviceSetup::DeviceSetup(asio::any_io_executor executor, const DaemonPaths& paths, DaemonLog& log,
                          StateStore& store, DeviceDefaults defaults)

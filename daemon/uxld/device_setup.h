@@ -22,15 +22,13 @@
 
 namespace uxl::daemon {
 
-// uxl.conf's settings (xl.conf keys) that device setup uses.
+// uxl.conf's settings (xl.conf keys) that device setup uses (uxl_conf.h reads them).
 struct DeviceDefaults {
     std::string vif_script = "vif-bridge";  // vif.default.script
     std::string vif_bridge = "xenbr0";      // vif.default.bridge
     std::chrono::seconds hotplug_timeout{40};  // hotplug.timeout
 };
 
-// Reads uxl.conf (absent: xl's defaults; unparsable: the defaults, and a warning in `log`).
-DeviceDefaults load_device_defaults(const std::string& config_file, DaemonLog& log);
 
 class DeviceSetup {
 public:

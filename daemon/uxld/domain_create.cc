@@ -97,7 +97,7 @@ asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Do
 
 Result<void> DomainManager::pick_backend(Domain& d)
 {
-    auto backend = make_backend(d.spec.backend, m_backend_settings);
+    auto backend = make_backend(d.spec.backend, m_conf.backends);
     if (!backend)
         return std::unexpected(backend.error());
     d.backend = std::move(*backend);

@@ -60,14 +60,14 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
                              DaemonPaths paths, DaemonLog& log)
     : m_executor(std::move(executor)), m_pool(pool), m_paths(std::move(paths)), m_log(log),
       m_store(m_paths.state_dir),
-      m_devices(m_executor, m_paths, m_log, m_store, load_device_defaults(m_paths.config_file, m_log)),
-      m_backend_settings(load_backend_settings(m_paths.config_file, m_log))
+      m_conf(load_uxl_conf(m_paths.config_file, m_log)),
+      m_devices(m_executor, m_paths, m_log, m_store, m_conf.devices)
 {
 }
 
 void DomainManager::announce_backends()
 {
-    auto qemu = make_backend(BackendKind::qemu, m_backend_settings);
+    auto qemu = make_backend(BackendKind::qemu, m_conf.backends);
     if (!qemu) {
         m_log.write("warning: " + qemu.error().message + "; QEMU guests cannot be created");
         return;
@@ -232,7 +232,13 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
 
 std::vector<std::pair<std::string, std::string>> DomainManager::host_info() const
 {
-    return host_info_lines(m_paths, m_backend_settings, m_domains.size());
+    return host_info_lines(m_paths, m_conf.backends, m_domains.size());
+}
+
+void DomainManager::persist_spec(Domain& d)
+{
+    d.record.config_json = domain_spec_to_libxl_yajl(d.spec);
+    persist(d);
 }
 
 void DomainManager::persist(Domain& d)

@@ -18,6 +18,7 @@
 #include "device_setup.h"
 #include "domain.h"
 #include "lifecycle_policy.h"
+#include "uxl_conf.h"
 #include "paths.h"
 #include "state_store.h"
 #include "undo_list.h"
@@ -99,6 +100,10 @@ private:
     void drop(Domain& d);
     protocol::DomainInfo info_of(const Domain& d, bool with_config, bool with_vcpus = false) const;
     void persist(Domain& d);
+    // persist() after a change to a running domain's spec (rename, devices, vCPUs, a
+    // cdrom): the stored config follows first, as libxl keeps it, so `list -l` and a
+    // restart see the change.
+    void persist_spec(Domain& d);
     void log_domain(const Domain& d, const std::string& text);
 
     // ---- Create's steps (domain_manager.cc)
@@ -156,8 +161,8 @@ private:
     DaemonPaths m_paths;
     DaemonLog& m_log;
     StateStore m_store;
+    UxlConf m_conf;  // read once at start; before m_devices, which is made from it
     DeviceSetup m_devices;
-    BackendSettings m_backend_settings;  // uxl.conf's, for the registry
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 

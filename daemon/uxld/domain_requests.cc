@@ -214,8 +214,7 @@ asio::awaitable<Result<void>> DomainManager::sysrq(const std::string& domain, ch
 
 asio::awaitable<Result<void>> DomainManager::trigger(const std::string& domain, const std::string& name, int vcpu)
 {
-    static constexpr std::string_view k_triggers[] = {"power", "sleep", "nmi", "init", "reset", "s3resume"};
-    if (std::find(std::begin(k_triggers), std::end(k_triggers), name) == std::end(k_triggers))
+    if (!protocol::is_trigger_name(name))
         co_return fail(Errc::invalid_argument, "Invalid trigger \"" + name + "\"");
     std::shared_ptr<Domain> dom;
     UXL_CO_TRY_ASSIGN(dom, find_for(domain, nullptr, "send a trigger: it has no control channel"));
@@ -252,8 +251,7 @@ asio::awaitable<Result<void>> DomainManager::change_cdrom(const std::string& dom
     // As libxl: the domain's config names the medium now in the drive.
     it->pdev_path = wanted.pdev_path;
     it->format = wanted.format;
-    dom->record.config_json = domain_spec_to_libxl_yajl(dom->spec);
-    persist(*dom);
+    persist_spec(*dom);
     log_domain(*dom, path.empty() ? ": " + vdev + " ejected" : ": " + path + " inserted into " + vdev);
     co_return Result<void>{};
 }
@@ -270,11 +268,9 @@ asio::awaitable<Result<void>> DomainManager::set_vcpus(const std::string& domain
                                                    std::to_string(vcpus) + ".");
     auto set = co_await dom->controller->set_vcpus(vcpus);
     UXL_CO_TRY(set);
-    // As libxl keeps the domain's config up to date: `list -l` and a restart see it.
     dom->spec.vcpus = vcpus;
     dom->spec.libxl_avail_vcpus = vcpus;
-    dom->record.config_json = domain_spec_to_libxl_yajl(dom->spec);
-    persist(*dom);
+    persist_spec(*dom);
     log_domain(*dom, ": " + std::to_string(vcpus) + " vCPUs online");
     co_return Result<void>{};
 }
@@ -323,8 +319,7 @@ Result<void> DomainManager::rename(const std::string& domain, const std::string&
     d->record.name = new_name;
     d->spec.name = new_name;
     // The stored config says the new name too: `list -l` shows it, and xendomains acts on it.
-    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
-    persist(*d);
+    persist_spec(*d);
     return {};
 }
 

@@ -1,16 +1,11 @@
 #include "host_info.h"
 
 #include "uxl/backend.h"
-#include "uxl/config_file.h"
-#include "uxl/config_reader.h"
 
 #include <charconv>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
-
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
 #include <sys/sysinfo.h>
@@ -180,31 +175,6 @@ protocol::DomainInfo host_domain_info(bool with_config, bool with_vcpus)
     if (with_vcpus)
         host.vcpu_list = host_vcpus();
     return host;
-}
-
-BackendSettings load_backend_settings(const std::string& config_file, DaemonLog& log)
-{
-    BackendSettings settings;
-    std::ifstream in(config_file, std::ios::binary);
-    if (!in)
-        return settings;
-    std::ostringstream text;
-    text << in.rdbuf();
-    ParseOutcome parsed = parse_config(text.str(), config_file);
-    if (!parsed.ok())
-        return settings;  // load_device_defaults has said so already
-    Diagnostics diagnostics;
-    ConfigReader reader(parsed.config, diagnostics);
-    if (auto v = reader.get_string("qemu.accelerator")) {
-        if (*v == "auto" || *v == "kvm" || *v == "tcg")
-            settings.qemu_accelerator = *v;
-        else
-            log.write("warning: " + config_file + ": qemu.accelerator must be \"auto\", \"kvm\" or \"tcg\", not \"" +
-                      *v + "\"; using \"auto\"");
-    }
-    if (!diagnostics.empty())
-        log.write("warning: " + diagnostics.xl_report());
-    return settings;
 }
 
 std::vector<std::pair<std::string, std::string>> host_info_lines(const DaemonPaths& paths,

@@ -3,7 +3,6 @@
 // `uxl list', and the lines of `uxl info'.
 #pragma once
 
-#include "daemon_log.h"
 #include "paths.h"
 
 #include "uxl/backend.h"
@@ -44,9 +43,5 @@ protocol::DomainInfo host_domain_info(bool with_config, bool with_vcpus);
 std::vector<std::pair<std::string, std::string>> host_info_lines(const DaemonPaths& paths,
                                                                  const BackendSettings& settings,
                                                                  std::size_t domain_count);
-
-// uxl.conf's settings for the backends (qemu.accelerator); absent: the defaults; a bad
-// value: the default, and a warning in `log`.
-BackendSettings load_backend_settings(const std::string& config_file, DaemonLog& log);
 
 }  // namespace uxl::daemon

@@ -256,9 +256,8 @@ asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::finish_attach(std::
     it->backend = std::move(host);
     it->guest_name = *attached;
     add_to_spec(d->spec);
-    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
     d->record.devices_changed = true;
-    persist(*d);
+    persist_spec(*d);
     log_domain(*d, ": " + what + " attached as " + *attached + " (" + it->backend + ")");
     co_return device_info(*d, *it);
 }
@@ -332,9 +331,8 @@ asio::awaitable<Result<void>> DomainManager::detach_device(const protocol::Devic
         std::erase_if(d->spec.disks, [&](const DiskSpec& disk) { return disk.vdev && vdev_to_number(*disk.vdev) == devid; });
     else
         std::erase_if(d->spec.nics, [&](const VifSpec& nic) { return nic.devid == *devid; });
-    d->record.config_json = domain_spec_to_libxl_yajl(d->spec);
     d->record.devices_changed = true;
-    persist(*d);
+    persist_spec(*d);
     log_domain(*d, ": " + key + " (" + guest_name + ") detached");
     co_return Result<void>{};
 }

@@ -100,8 +100,18 @@ struct SysrqRequest {
     std::string domain;
     char key = 0;
 };
-// trigger (and xl's deprecated button-press): one of "power", "sleep", "nmi", "init",
-// "reset", "s3resume", lower case; the vCPU it is meant for (xl: 0 unless given).
+// xl's trigger names (libxl_trigger), lower case.
+inline constexpr std::string_view k_trigger_names[] = {"power", "sleep", "nmi", "init", "reset", "s3resume"};
+inline bool is_trigger_name(std::string_view name)
+{
+    for (std::string_view known : k_trigger_names)
+        if (name == known)
+            return true;
+    return false;
+}
+
+// trigger (and xl's deprecated button-press): one of k_trigger_names; the vCPU it is meant
+// for (xl: 0 unless given).
 struct TriggerRequest {
     std::string domain;
     std::string trigger;
