@@ -7,7 +7,8 @@ target_sources(hypervisor_iface PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/uml/mconsole.cc
     ${CMAKE_CURRENT_LIST_DIR}/uml/uml_controller.cc
     ${CMAKE_CURRENT_LIST_DIR}/qemu/qmp.cc
-    ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_controller.cc)
+    ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_controller.cc
+    ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_guest_ops.cc)
 target_link_libraries(hypervisor_iface PUBLIC Boost::headers)
 # QMP is JSON; nlohmann stays in the .cc files (qmp.h passes JSON as text).
 target_link_libraries(hypervisor_iface PRIVATE nlohmann_json::nlohmann_json)
