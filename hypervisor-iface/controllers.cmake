@@ -7,6 +7,7 @@ target_sources(hypervisor_iface PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/uml/mconsole.cc
     ${CMAKE_CURRENT_LIST_DIR}/uml/uml_controller.cc
     ${CMAKE_CURRENT_LIST_DIR}/qemu/qmp.cc
+    ${CMAKE_CURRENT_LIST_DIR}/qemu/guest_agent.cc
     ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_controller.cc
     ${CMAKE_CURRENT_LIST_DIR}/qemu/qemu_guest_ops.cc)
 target_link_libraries(hypervisor_iface PUBLIC Boost::headers)

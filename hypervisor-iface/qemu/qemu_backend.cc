@@ -7,7 +7,8 @@
 //      HVM direct boot), the firmware's boot order for HVM;
 //   3. the console: the monitor's socketpair, which the guest has on fd 0/1 (QEMU's
 //      `stdio` chardev), behind the first serial port, or behind a virtio console when the
-//      kernel's console is hvc0;
+//      kernel's console is hvc0; the guest agent's virtio-serial port (guest_agent.h), whose
+//      host end QEMU listens on at <run_dir>/qga.sock;
 //   4. QMP on <run_dir>/qmp.sock, the life-cycle actions, pvpanic and the balloon;
 //   5. the disks in vdev order: xvd* on virtio-blk, hd* on IDE, sd* on virtio-scsi;
 //   6. the NICs on their host taps.
@@ -183,7 +184,7 @@ Capabilities QemuBackend::capabilities() const
     // What the plan provides for and QMP can do; the rest comes with the controller.
     Capabilities caps;
     caps.pause = true;    // stop / cont
-    caps.reboot = true;   // only with -F (the reset trigger): no guest agent for a clean one yet
+    caps.reboot = true;   // through the guest agent; with -F the reset trigger
     caps.balloon = true;  // balloon, on the virtio-balloon device every plan has
     caps.sysrq = true;    // send-key alt+sysrq+KEY
     caps.vcpu_set = true; // device_add / device_del of CPUs up to -smp maxcpus
@@ -286,7 +287,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
         UXL_TRY(plan::check_unicast_mac(nic, devid));
     }
     pci_devices += spec.nics.size();
-    pci_devices += direct_boot && wants_virtio_console(plan::split_blanks(spec.cmdline));
+    pci_devices += 1;  // virtio-serial: the guest agent's port (and a virtio console)
     pci_devices += spec.type == DomainType::hvm && wants_vga(spec.hvm);
     pci_devices += spec.type == DomainType::hvm && wants_usb(spec.hvm);  // the UHCI controller
     if (pci_devices > free_pci_slots)
@@ -380,13 +381,18 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     if (hvm)
         add({"-boot", "order=" + (spec.hvm.boot.empty() ? std::string("cd") : spec.hvm.boot)});
 
-    // 3. The console, on the monitor's socketpair (fd 0/1).
+    // 3. The console, on the monitor's socketpair (fd 0/1), and the guest agent's port
+    // (guest_agent.h) on the same virtio-serial controller.
     add({"-chardev", "stdio,id=console0,signal=off"});
+    add({"-device", "virtio-serial-pci,id=virtio-serial0"});
     if (virtio_console)
-        add({"-device", "virtio-serial-pci,id=virtio-serial0", "-device",
-             "virtconsole,chardev=console0,id=console0"});
+        add({"-device", "virtconsole,chardev=console0,id=console0"});
     else
         add({"-serial", "chardev:console0"});
+    add({"-chardev", "socket,id=" + std::string(qemu::guest_agent_chardev) + ",path=" +
+                         option_value(guest_agent_socket(paths.run_dir)) + ",server=on,wait=off",
+         "-device", "virtserialport,chardev=" + std::string(qemu::guest_agent_chardev) + ",name=" +
+                        std::string(qemu::guest_agent_port) + ",id=guest-agent0"});
 
     // 4. Control, the guest's end, memory.
     add({"-chardev", "socket,id=qmp,path=" + option_value(qmp) + ",server=on,wait=off",

@@ -39,6 +39,8 @@ public:
 
     // QEMU's QMP socket, inside the domain's run directory.
     static std::string qmp_socket(std::string_view run_dir) { return std::string(run_dir) + "/qmp.sock"; }
+    // The host end of the guest agent's virtio-serial port (guest_agent.h), beside it.
+    static std::string guest_agent_socket(std::string_view run_dir) { return std::string(run_dir) + "/qga.sock"; }
 
     explicit QemuBackend(QemuHost host = {}) : m_host(host) {}
 

@@ -4,6 +4,7 @@
 // Everything runs on the executor's one thread.
 #include "qemu/qemu_controller.h"
 
+#include "qemu/guest_agent.h"
 #include "qemu/qemu_backend.h"
 #include "qemu/qemu_controller_state.h"
 #include "qemu/qemu_devices.h"
@@ -183,6 +184,35 @@ awaitable<Result<std::string>> sysrq_keys(std::shared_ptr<State> state, std::str
 }
 
 
+// A clean poweroff or reboot asked of the guest agent (guest_agent.h), when QEMU says the
+// guest has the agent's port open; Errc::unsupported when it has not, or nothing answers.
+awaitable<Result<void>> agent_shutdown(std::shared_ptr<State> state, std::string mode)
+{
+    auto chardevs = co_await state->run("query-chardev");
+    if (!chardevs)
+        co_return std::unexpected(chardevs.error());
+    if (!guest_agent_port_open(*chardevs))
+        co_return fail(Errc::unsupported, "The guest runs no guest agent (qemu-ga on its " +
+                                              std::string(guest_agent_port) + " port).");
+    AgentShutdown request;
+    request.socket_path = QemuBackend::guest_agent_socket(state->path.substr(0, state->path.rfind('/')));
+    request.mode = std::move(mode);
+    // Unique across uxld restarts too: an old conversation's answer never matches.
+    request.sync_id = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) +
+                      ++state->agent_conversations;
+    co_return co_await guest_agent_shutdown(state->executor, std::move(request));
+}
+
+// shutdown: the guest agent when the guest has one (it cannot miss the request), else the
+// ACPI power button.
+awaitable<Result<void>> agent_or_button(std::shared_ptr<State> state)
+{
+    auto by_agent = co_await agent_shutdown(state, "powerdown");
+    if (by_agent)
+        co_return by_agent;
+    co_return co_await simple(state, "system_powerdown");
+}
+
 template <class T>
 awaitable<Result<T>> refuse(std::string message, Errc code = Errc::unsupported)
 {
@@ -195,7 +225,7 @@ public:
     explicit QemuController(std::shared_ptr<State> state) : m_state(std::move(state)) {}
     ~QemuController() override { m_state->close(); }
 
-    awaitable<Result<void>> shutdown() override { return simple(m_state, "system_powerdown"); }
+    awaitable<Result<void>> shutdown() override { return agent_or_button(m_state); }
     awaitable<Result<void>> halt() override { return simple(m_state, "quit"); }
     awaitable<Result<void>> power_off() override { return simple(m_state, "quit"); }
     awaitable<Result<std::string>> vnc_address() override { return query_vnc(m_state); }
@@ -225,12 +255,11 @@ public:
     }
     awaitable<Result<void>> reboot() override
     {
-        // A clean reboot needs the guest's cooperation, which QEMU cannot ask for without a
-        // guest agent (not there yet); xl refuses the same for a guest without PV drivers,
-        // and `reboot -F` sends the reset trigger instead.
-        return refuse<void>("QEMU guests have no guest agent channel yet, so a clean reboot is not possible.");
-    }
-    awaitable<Result<void>> pause() override
+        // A clean reboot needs the guest's cooperation: its guest agent. Without one, xl
+        // refuses the same for a guest without PV drivers, and `reboot -F` sends the reset
+        // trigger instead.
+        return agent_shutdown(m_state, "reboot");
+    }    awaitable<Result<void>> pause() override
     {
         return own_run_state_change(m_state, "stop", &State::own_stops);
     }

@@ -1,9 +1,12 @@
 // The QEMU backend's Controller: QMP commands for the operations, QMP events for what the
 // guest says about itself (reference/backends.md §3; the plan is qemu_backend.cc's).
 //
-//   shutdown = system_powerdown (the ACPI power button: clean when the guest listens for
-//   it); halt = quit (QEMU exits 0 at once); reboot = system_reset (the plan's
-//   reboot=shutdown turns it into an exit, and the domain is restarted as xl does);
+//   shutdown = the guest agent's guest-shutdown (guest_agent.h) when the guest has the
+//   agent's port open, else system_powerdown (the ACPI power button: clean when the guest
+//   listens for it); halt = quit (QEMU exits 0 at once); reboot = the guest agent's
+//   guest-shutdown mode=reboot, refused (Errc::unsupported) without an agent: the daemon's
+//   -F then sends the reset trigger, system_reset (the plan's reboot=shutdown turns either
+//   into an exit, and the domain is restarted as xl does);
 //   pause = stop; unpause = cont; set_memory = balloon; command = human-monitor-command.
 //
 // Events:

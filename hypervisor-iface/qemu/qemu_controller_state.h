@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,6 +54,7 @@ struct State : std::enable_shared_from_this<State> {
     // and those are no news to the daemon, which asked for them.
     int own_stops = 0;
     int own_resumes = 0;
+    std::uint64_t agent_conversations = 0;  // guest agent conversations started
     // The detaches waiting for the guest to let a device go, by device id: DEVICE_DELETED
     // naming it sets `deleted` and wakes the timer, which is also the wait's deadline. The
     // event may come before device_del's answer, so a wait is registered before the command.

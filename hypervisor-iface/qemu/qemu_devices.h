@@ -77,6 +77,11 @@ std::optional<DiskIds> disk_ids(int slot);
 // the first sd* disk, and an sd* disk can be hot-plugged only when it is there.
 inline constexpr std::string_view scsi_controller_id = "scsi0";
 
+// The guest agent's channel (guest_agent.h): QEMU's chardev id for its host end, and the
+// name of the virtio-serial port the guest sees (/dev/virtio-ports/<name>).
+inline constexpr std::string_view guest_agent_chardev = "qga0";
+inline constexpr std::string_view guest_agent_port = "org.qemu.guest_agent.0";
+
 // A NIC's ids, by devid.
 std::string nic_device_id(int devid);  // vif1
 std::string nic_netdev_id(int devid);  // net-vif1

@@ -4,7 +4,7 @@
 # (share/examples/example) boots it.
 #
 #   build-guest.sh [OUTPUT]     default OUTPUT: /var/lib/uxl/images/example-initramfs.cpio.gz
-#   build-guest.sh --modules MODDIR [OUTPUT]
+#   build-guest.sh --modules MODDIR [--agent QEMU_GA] [OUTPUT]
 #                               the same guest for QEMU (default OUTPUT:
 #                               /var/lib/uxl/images/example-qemu-initramfs.cpio.gz)
 #
@@ -31,13 +31,20 @@
 # power off, or reboot with uxl.cad=reboot). With QEMU's `-device pvpanic' a kernel panic (e.g.
 # `echo c >/proc/sysrq-trigger') reaches QEMU as GUEST_PANICKED. Without --modules the image is
 # byte for byte what it was before --modules existed.
+#
+# --agent QEMU_GA (with --modules) adds the QEMU guest agent, e.g. the usr/sbin/qemu-ga that
+# fetch-kernel.sh unpacks, with the host libraries it links against (ldd): init starts it on
+# the virtio-serial port org.qemu.guest_agent.0 that uxl gives every QEMU guest, unless the
+# kernel command line says uxl.agent=0. Its guest-shutdown runs /sbin/shutdown, here a script
+# that powers off, halts or reboots as asked.
 set -eu
 
 usage() {
-    echo "usage: $0 [--modules MODDIR] [OUTPUT]" >&2
+    echo "usage: $0 [--modules MODDIR [--agent QEMU_GA]] [OUTPUT]" >&2
     echo "  builds the example guest initramfs (default OUTPUT $default_uml_output)" >&2
     echo "  --modules MODDIR: for QEMU, with modules from MODDIR, a lib/modules/<version>" >&2
     echo "    (default OUTPUT $default_qemu_output)" >&2
+    echo "  --agent QEMU_GA: with the QEMU guest agent (and the libraries it needs)" >&2
     exit 2
 }
 
@@ -52,11 +59,17 @@ epoch=${SOURCE_DATE_EPOCH:-0}
 guest_modules=${GUEST_MODULES:-button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_console virtio_blk virtio_net virtio_balloon virtio_scsi ata_piix sd_mod sr_mod}
 
 moddir=
+agent=
 if [ $# -ge 1 ] && [ "$1" = --modules ]; then
     [ $# -ge 2 ] || usage
     moddir=$2
     default_output=$default_qemu_output
     shift 2
+    if [ $# -ge 1 ] && [ "$1" = --agent ]; then
+        [ $# -ge 2 ] || usage
+        agent=$2
+        shift 2
+    fi
 fi
 case $# in
     0) output=$default_output ;;
@@ -83,6 +96,13 @@ fi
 if [ -n "$moddir" ]; then
     [ -f "$moddir/modules.order" ] || die "$moddir: no modules.order (not a lib/modules/<version> directory)"
     moddir=$(cd "$moddir" && pwd)
+fi
+if [ -n "$agent" ]; then
+    [ -x "$agent" ] || die "$agent: no such executable (the guest agent, qemu-ga)"
+    command -v ldd >/dev/null 2>&1 || die "ldd not found (it lists the libraries $agent needs)"
+    ldd "$agent" >/dev/null 2>&1 || die "$agent: ldd cannot list its libraries"
+    missing_libs=$(ldd "$agent" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' | tr '\n' ' ')
+    [ -z "$missing_libs" ] || die "$agent needs libraries this host lacks: $missing_libs"
 fi
 
 outdir=$(dirname -- "$output")
@@ -141,6 +161,12 @@ if [ -n "$moddir" ]; then
 # QEMU: acpid runs /etc/acpi/PWRF/00000080 when the ACPI power button is pressed (it logs, and
 # its handlers' output goes, to /tmp/acpid.log; the default /var/log does not exist).
 ::sysinit:/sbin/acpid -l /tmp/acpid.log
+EOF
+fi
+if [ -n "$agent" ]; then
+    cat >>"$root/etc/inittab" <<'EOF'
+# The QEMU guest agent, on its virtio-serial port.
+::sysinit:/etc/rc.agent
 EOF
 fi
 cat >>"$root/etc/inittab" <<'EOF'
@@ -310,6 +336,56 @@ EOF
 exec /etc/rc.cad
 EOF
     chmod 0755 "$root/etc/acpi/PWRF/00000080"
+fi
+
+# The guest agent, its libraries (at the paths ldd names), its start and its /sbin/shutdown.
+if [ -n "$agent" ]; then
+    mkdir -p "$root/usr/sbin"
+    cp "$agent" "$root/usr/sbin/qemu-ga"
+    chmod 0755 "$root/usr/sbin/qemu-ga"
+    for lib in $(ldd "$agent" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+        mkdir -p "$root${lib%/*}"
+        cp -L "$lib" "$root$lib"
+        chmod 0755 "$root$lib"
+    done
+
+    cat >"$root/etc/rc.agent" <<'EOF'
+#!/bin/sh
+# Starts the QEMU guest agent on the virtio-serial port QEMU names org.qemu.guest_agent.0
+# (udev would make /dev/virtio-ports/NAME; there is no udev here), unless the kernel command
+# line says uxl.agent=0.
+for arg in $(cat /proc/cmdline); do
+    [ "$arg" = uxl.agent=0 ] && exit 0
+done
+for port in /sys/class/virtio-ports/*; do
+    [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+    mkdir -p /dev/virtio-ports
+    ln -sf "/dev/${port##*/}" /dev/virtio-ports/org.qemu.guest_agent.0
+    exec /usr/sbin/qemu-ga -d -l /tmp/qemu-ga.log
+done
+echo "rc.agent: no org.qemu.guest_agent.0 port; the guest agent does not run"
+EOF
+    chmod 0755 "$root/etc/rc.agent"
+
+    # qemu-ga's guest-shutdown runs `/sbin/shutdown -h -P|-H|-r +0 MESSAGE'; busybox has no
+    # shutdown, but its poweroff, halt and reboot do what each asks.
+    rm -f "$root/sbin/shutdown"
+    cat >"$root/sbin/shutdown" <<'EOF'
+#!/bin/sh
+# shutdown for the QEMU guest agent: -P powers off, -H halts, -r reboots (the time and the
+# message are ignored: it happens now).
+action=poweroff
+for arg in "$@"; do
+    case $arg in
+        -r) action=reboot ;;
+        -H) action=halt ;;
+        -P) action=poweroff ;;
+    esac
+done
+echo "uxl example guest: shutdown -> $action" >/dev/console
+exec /sbin/$action
+EOF
+    chmod 0755 "$root/sbin/shutdown"
 fi
 
 # Reproducible: fixed mtimes, sorted entries, root ownership, no gzip name or timestamp.

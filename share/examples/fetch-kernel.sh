@@ -2,7 +2,8 @@
 # Fetches a Linux kernel for uxl's QEMU guests without installing a kernel on the host: Debian's
 # cloud kernel package (linux-image-<version>-cloud-amd64, the one linux-image-cloud-amd64
 # depends on) is downloaded with `apt-get download' and unpacked with `dpkg -x' (no maintainer
-# scripts or kernel hooks run).
+# scripts or kernel hooks run). The QEMU guest agent (Debian's qemu-guest-agent) comes the same
+# way, for build-guest.sh --agent: it is not installed on the host either.
 #
 #   fetch-kernel.sh DEST_DIR
 #
@@ -11,6 +12,8 @@
 #   boot/config-<version>     the kernel's configuration
 #   lib/modules/<version>/    its modules (uncompressed .ko files; the package has no
 #                             modules.dep, build-guest.sh --modules reads each module's depends=)
+#   usr/sbin/qemu-ga          the guest agent (dynamically linked against the libraries
+#                             Debian's qemu-system-x86 has installed on the host)
 #   version                   "<version>", written last: its presence means DEST_DIR is complete
 #
 # Idempotent: when DEST_DIR is complete it does nothing (and asks apt nothing). Works as root or as
@@ -42,7 +45,8 @@ die() {
 # Complete already: nothing to do.
 if [ -f "$dest/version" ]; then
     read -r version <"$dest/version" || version=
-    if [ -n "$version" ] && [ -f "$dest/vmlinuz" ] && [ -f "$dest/lib/modules/$version/modules.order" ]; then
+    if [ -n "$version" ] && [ -f "$dest/vmlinuz" ] && [ -f "$dest/lib/modules/$version/modules.order" ] &&
+        [ -x "$dest/usr/sbin/qemu-ga" ]; then
         exit 0
     fi
 fi
@@ -95,24 +99,27 @@ if [ -z "$package" ]; then
         die "cannot find the kernel package: apt-cache depends linux-image-cloud-amd64 names no linux-image-*-cloud-amd64 ($(apt_error "$work/depends.log"))"
 fi
 
+agent_package=qemu-guest-agent
 download() {
-    (cd "$work" && apt-get download -q "$package" </dev/null >"$work/download.log" 2>&1)
+    (cd "$work" && apt-get download -q "$package" "$agent_package" </dev/null >"$work/download.log" 2>&1)
 }
 if ! download; then
     if apt_update; then
-        download || die "cannot download $package: $(apt_error "$work/download.log")"
+        download || die "cannot download $package and $agent_package: $(apt_error "$work/download.log")"
     else
-        die "cannot download $package: $(apt_error "$work/download.log")"
+        die "cannot download $package and $agent_package: $(apt_error "$work/download.log")"
     fi
 fi
-set -- "$work"/*.deb
-[ -f "$1" ] || die "cannot download $package: apt-get download left no .deb"
-deb=$1
 
 mkdir -p -- "$dest" || die "cannot create $dest"
 rm -f -- "$dest/version"
-dpkg -x "$deb" "$dest" || die "cannot unpack $deb into $dest"
-rm -f -- "$deb"
+for name in "$package" "$agent_package"; do
+    set -- "$work/${name}_"*.deb
+    [ -f "$1" ] || die "cannot download $name: apt-get download left no .deb"
+    dpkg -x "$1" "$dest" || die "cannot unpack $1 into $dest"
+    rm -f -- "$1"
+done
+[ -x "$dest/usr/sbin/qemu-ga" ] || die "$agent_package has no usr/sbin/qemu-ga"
 
 # The version is the name of the one modules directory (the package name minus linux-image-).
 version=${package#linux-image-}
@@ -122,4 +129,4 @@ fi
 ln -sfn "boot/vmlinuz-$version" "$dest/vmlinuz"
 echo "$version" >"$dest/version.tmp"
 mv -f -- "$dest/version.tmp" "$dest/version"
-echo "$dest: $package"
+echo "$dest: $package, $agent_package"

@@ -80,8 +80,8 @@ TEST_F(DevicesIntegration, TwoGuestsOnBridgePingAndShutdownCleansUp)
     std::string l = links();
     EXPECT_NE(l.find(tap1), std::string::npos) << l;
     EXPECT_NE(l.find(tap2), std::string::npos) << l;
-    ASSERT_TRUE(wait_for_banner("n1")) << console_log("n1");
-    ASSERT_TRUE(wait_for_banner("n2")) << console_log("n2");
+    ASSERT_TRUE(wait_for_banner("n1")) << no_banner("n1");
+    ASSERT_TRUE(wait_for_banner("n2")) << no_banner("n2");
 
     // n1 → n2 through the bridge, then n1 → the host.
     bool ok = false;
@@ -121,7 +121,7 @@ TEST_F(DevicesIntegration, GuestDiskWriteLandsInImageFile)
     start_daemon();
     const std::string img = make_image("disk.img", 8u << 20);
     ASSERT_GT(create("dw", "extra=\"quiet pty.legacy_count=0\"\ndisk=['file:" + img + ",xvda,w']\n"), 0);
-    ASSERT_TRUE(wait_for_banner("dw")) << console_log("dw");
+    ASSERT_TRUE(wait_for_banner("dw")) << no_banner("dw");
 
     bool ok = false;
     std::string out = console_command(
@@ -151,7 +151,7 @@ TEST_F(DevicesIntegration, BlockScriptLoopDeviceLivesWithTheGuest)
     EXPECT_EQ(loops_of_root().size(), 1u) << losetup_all();
     std::string log = hotplug_log();
     EXPECT_NE(log.find("/block add " + img + " w xvdb bl "), std::string::npos) << log;
-    ASSERT_TRUE(wait_for_banner("bl")) << console_log("bl");
+    ASSERT_TRUE(wait_for_banner("bl")) << no_banner("bl");
 
     RunResult r = uxl({"destroy", "bl"});
     EXPECT_EQ(r.exit_code, 0) << show(r);
@@ -259,7 +259,7 @@ TEST_F(DevicesIntegration, HotPlugDiskAndNicIntoRunningGuest)
     }
     int domid = create("hp", guest_net("192.0.2.21") + "disk=['file:" + boot_img + ",xvda,w']\n");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("hp")) << console_log("hp");
+    ASSERT_TRUE(wait_for_banner("hp")) << no_banner("hp");
 
     RunResult r = uxl({"block-attach", "hp", "file:" + img + ",xvdb,w"});
     ASSERT_EQ(r.exit_code, 0) << show(r);
@@ -386,7 +386,7 @@ TEST_F(DevicesIntegration, FailingHookFailsAttachAndLeavesNothing)
     start_daemon();
     int domid = create("hf", "extra=\"quiet pty.legacy_count=0\"\n");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("hf")) << console_log("hf");
+    ASSERT_TRUE(wait_for_banner("hf")) << no_banner("hf");
     RunResult r = uxl({"network-attach", "hf", "bridge=br0", "script=vif-fail"});
     EXPECT_EQ(r.exit_code, 1) << show(r);
     EXPECT_NE(r.err.find("vif-fail failed with exit status 1"), std::string::npos) << show(r);

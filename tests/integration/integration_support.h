@@ -133,6 +133,35 @@ inline std::string describe(const std::vector<Proc>& procs)
     return s;
 }
 
+// Why a guest shows no banner, most telling part first (CI keeps only the start of a failing
+// test's output): the last lines of its console log, then every process under ROOT with its
+// state and where in the host kernel it waits.
+inline std::string no_banner_report(const std::string& name, const std::string& log, const std::string& root,
+                                    size_t lines = 30)
+{
+    size_t start = log.size();
+    for (size_t n = 0; n <= lines && start > 0; ) {
+        start = log.rfind('\n', start - 1);
+        if (start == std::string::npos) {
+            start = 0;
+            break;
+        }
+        ++n;
+    }
+    std::string s = "no banner from " + name + "; the last " + std::to_string(lines) + " lines of its console log (" +
+                    std::to_string(log.size()) + " bytes):\n" + log.substr(start) + "\n--- processes under " + root + ":\n";
+    for (const auto& p : procs_mentioning(root)) {
+        std::string base = "/proc/" + std::to_string(p.pid);
+        std::string stat = slurp(base + "/stat");
+        auto close_paren = stat.rfind(')');
+        char state = close_paren == std::string::npos || close_paren + 2 >= stat.size() ? '?' : stat[close_paren + 2];
+        std::string wchan = slurp(base + "/wchan");
+        s += "  " + std::to_string(p.pid) + " (ppid " + std::to_string(p.ppid) + ") " + state + " wchan=" +
+             (wchan.empty() ? "-" : wchan) + ": " + p.cmdline.substr(0, 160) + "\n";
+    }
+    return s;
+}
+
 inline std::vector<char*> c_strings(std::vector<std::string>& v)
 {
     std::vector<char*> out;

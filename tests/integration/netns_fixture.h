@@ -298,6 +298,7 @@ protected:
     }
 
     std::string console_log(const std::string& name) { return slurp(m_root + "/log/console/" + name + ".log"); }
+    std::string no_banner(const std::string& name) { return no_banner_report(name, console_log(name), m_root); }
 
     bool wait_for_banner(const std::string& name, Clock::duration timeout = kBootTimeout)
     {

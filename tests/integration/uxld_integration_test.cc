@@ -173,6 +173,7 @@ protected:
     // --- guests -----------------------------------------------------------------------------
 
     std::string console_log(const std::string& name) { return slurp(m_root + "/log/console/" + name + ".log"); }
+    std::string no_banner(const std::string& name) { return no_banner_report(name, console_log(name), m_root); }
 
     bool wait_for_banner(const std::string& name, size_t times = 1, Clock::duration timeout = kBootTimeout)
     {
@@ -224,7 +225,7 @@ TEST_F(UxldIntegration, CreateBootListShutdownLeavesNothing)
     int domid = create("t1");
     ASSERT_GT(domid, 0);
 
-    ASSERT_TRUE(wait_for_banner("t1")) << "no banner in the console log:\n" << console_log("t1");
+    ASSERT_TRUE(wait_for_banner("t1")) << no_banner("t1");
     {
         ConsoleSession console("t1", env());
         EXPECT_TRUE(console.wait_for(kBanner, 20s)) << "uxl console did not stream the banner:\n"
@@ -252,7 +253,7 @@ TEST_F(UxldIntegration, RebootComesBackWithNewDomid)
 {
     int domid = create("rb");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("rb")) << console_log("rb");
+    ASSERT_TRUE(wait_for_banner("rb")) << no_banner("rb");
 
     RunResult r = uxl({"reboot", "rb"});
     ASSERT_EQ(r.exit_code, 0) << show(r);
@@ -262,7 +263,7 @@ TEST_F(UxldIntegration, RebootComesBackWithNewDomid)
         new_domid = domid_of("rb").value_or(-1);
         return new_domid > 0 && new_domid != domid;
     }, kBootTimeout)) << uxl({"list"}).out;
-    EXPECT_TRUE(wait_for_banner("rb", 2)) << "no second banner:\n" << console_log("rb");
+    EXPECT_TRUE(wait_for_banner("rb", 2)) << no_banner("rb");
     auto row = row_of("rb");
     ASSERT_TRUE(row.has_value());
     EXPECT_EQ(row->domid, new_domid);
@@ -274,7 +275,7 @@ TEST_F(UxldIntegration, RebootComesBackWithNewDomid)
 TEST_F(UxldIntegration, OnCrashDestroyRemovesTheDomain)
 {
     ASSERT_GT(create("cd", "on_crash=\"destroy\"\n"), 0);
-    ASSERT_TRUE(wait_for_banner("cd")) << console_log("cd");
+    ASSERT_TRUE(wait_for_banner("cd")) << no_banner("cd");
     auto guest = uml_main("cd");
     ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
     ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
@@ -288,7 +289,7 @@ TEST_F(UxldIntegration, OnCrashRestartComesBackWithNewDomid)
 {
     int domid = create("cr", "on_crash=\"restart\"\n");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("cr")) << console_log("cr");
+    ASSERT_TRUE(wait_for_banner("cr")) << no_banner("cr");
     auto guest = uml_main("cr");
     ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
     ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
@@ -297,7 +298,7 @@ TEST_F(UxldIntegration, OnCrashRestartComesBackWithNewDomid)
         auto id = domid_of("cr");
         return id && *id != domid;
     }, kBootTimeout)) << uxl({"list"}).out;
-    EXPECT_TRUE(wait_for_banner("cr", 2)) << "the restarted guest did not boot:\n" << console_log("cr");
+    EXPECT_TRUE(wait_for_banner("cr", 2)) << no_banner("cr");
     auto again = uml_main("cr");
     ASSERT_TRUE(again.has_value());
     EXPECT_NE(again->pid, guest->pid);
@@ -306,7 +307,7 @@ TEST_F(UxldIntegration, OnCrashRestartComesBackWithNewDomid)
 TEST_F(UxldIntegration, OnCrashPreserveKeepsItUntilDestroy)
 {
     ASSERT_GT(create("cp", "on_crash=\"preserve\"\n"), 0);
-    ASSERT_TRUE(wait_for_banner("cp")) << console_log("cp");
+    ASSERT_TRUE(wait_for_banner("cp")) << no_banner("cp");
     auto guest = uml_main("cp");
     ASSERT_TRUE(guest.has_value()) << describe(procs_mentioning(m_root));
     ASSERT_EQ(::kill(guest->pid, SIGKILL), 0);
@@ -328,7 +329,7 @@ TEST_F(UxldIntegration, OnCrashPreserveKeepsItUntilDestroy)
 TEST_F(UxldIntegration, PauseAndUnpause)
 {
     ASSERT_GT(create("pz"), 0);
-    ASSERT_TRUE(wait_for_banner("pz")) << console_log("pz");
+    ASSERT_TRUE(wait_for_banner("pz")) << no_banner("pz");
 
     RunResult r = uxl({"pause", "pz"});
     ASSERT_EQ(r.exit_code, 0) << show(r);
@@ -354,7 +355,7 @@ TEST_F(UxldIntegration, BalloonsToMemoryAndMemSetGivesItBack)
 {
     int domid = create("mb", "maxmem=128\n");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("mb")) << console_log("mb");
+    ASSERT_TRUE(wait_for_banner("mb")) << no_banner("mb");
     EXPECT_TRUE(wait_until([&] { return slurp(m_root + "/log/uxld.log").find("memory 128 -> 64 MiB") != std::string::npos; },
                            10s))
         << slurp(m_root + "/log/uxld.log");
@@ -408,7 +409,7 @@ TEST_F(UxldIntegration, VmListAndVcpuListShowTheGuest)
 {
     int domid = create("mb");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("mb")) << console_log("mb");
+    ASSERT_TRUE(wait_for_banner("mb")) << no_banner("mb");
     // vm-list: every domain, Domain-0 too (libxl_list_vm skips only stub domains).
     RunResult vms = uxl({"vm-list"});
     EXPECT_EQ(vms.exit_code, 0) << show(vms);
@@ -435,7 +436,7 @@ TEST_F(UxldIntegration, VmListAndVcpuListShowTheGuest)
 TEST_F(UxldIntegration, DestroyLeavesNoProcess)
 {
     ASSERT_GT(create("ds"), 0);
-    ASSERT_TRUE(wait_for_banner("ds")) << console_log("ds");
+    ASSERT_TRUE(wait_for_banner("ds")) << no_banner("ds");
     // UML runs helper processes next to its main one; all of them must go.
     ASSERT_GE(procs_mentioning(" umid=ds ").size(), 2u) << describe(procs_mentioning(m_root));
 
@@ -459,7 +460,7 @@ TEST_F(UxldIntegration, KilledDaemonReadoptsItsGuests)
     }
     std::vector<pid_t> pids;
     for (const auto& n : names) {
-        ASSERT_TRUE(wait_for_banner(n)) << n << ":\n" << console_log(n);
+        ASSERT_TRUE(wait_for_banner(n)) << no_banner(n);
         auto p = uml_main(n);
         ASSERT_TRUE(p.has_value()) << n;
         pids.push_back(p->pid);
@@ -542,7 +543,7 @@ TEST_F(UxldIntegration, DuplicateNameIsRefused)
 {
     int domid = create("x");
     ASSERT_GT(domid, 0);
-    ASSERT_TRUE(wait_for_banner("x")) << console_log("x");
+    ASSERT_TRUE(wait_for_banner("x")) << no_banner("x");
     auto guest = uml_main("x");
     ASSERT_TRUE(guest.has_value());
 
@@ -687,7 +688,7 @@ TEST_F(UxldIntegration, ShutdownOfAGuestWhoseInitRebootsOnCtrlAltDelStillPowersO
         // The example image's init reboots on ctrl-alt-del with uxl.cad=reboot, as systemd does.
         int domid = create(name, "extra=\"uxl.cad=reboot\"\non_reboot=\"restart\"\n");
         ASSERT_GT(domid, 0);
-        ASSERT_TRUE(wait_for_banner(name)) << console_log(name);
+        ASSERT_TRUE(wait_for_banner(name)) << no_banner(name);
         RunResult down = uxl({"shutdown", "-w", name}, "", 60s);
         EXPECT_EQ(down.exit_code, 0) << show(down);
         EXPECT_NE(down.err.find("Domain " + std::to_string(domid) + " has been destroyed"), std::string::npos)
@@ -704,7 +705,7 @@ TEST_F(UxldIntegration, ShutdownAllWaitsForBootingAndRunningGuests)
 {
     for (const char* name : {"up1", "up2"}) {
         ASSERT_GT(create(name), 0);
-        ASSERT_TRUE(wait_for_banner(name)) << console_log(name);
+        ASSERT_TRUE(wait_for_banner(name)) << no_banner(name);
     }
     for (const char* name : {"boot1", "boot2"}) {
         RunResult made = uxl({"create", write_config(name)});
