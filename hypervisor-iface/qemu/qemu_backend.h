@@ -10,6 +10,8 @@
 
 #include "uxl/backend.h"
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -24,6 +26,9 @@ struct QemuHost {
     // Why, in one sentence ("a probe guest under KVM exited with status 134 (...)"): for
     // uxld's log and `uxl info`. qemu_probe.h makes these.
     std::string reason;
+    // Seconds since the epoch, for rtc_timeoffset (the RTC starts at now + offset); unset:
+    // the host's clock. Tests set it so that plans stay deterministic.
+    std::function<std::int64_t()> clock;
 };
 
 std::string_view to_string(QemuHost::Accelerator accelerator);  // "tcg", "kvm"

@@ -97,6 +97,13 @@ struct LaunchPlan {
     std::string working_dir;
     // Directories that must exist (created with mode 0700 when missing) before exec.
     std::vector<std::string> directories;
+    // Files copied before exec (mode 0600), each only when its destination does not exist
+    // yet: a domain's own copy of a template, e.g. OVMF's variable store in its run dir.
+    struct FileCopy {
+        std::string source;
+        std::string destination;
+    };
+    std::vector<FileCopy> file_copies;
     ConsoleWiring console = ConsoleWiring::stdio_socketpair;
     // Where the controller reaches the running guest: UML's mconsole socket
     // (<uml_dir>/<umid>/mconsole); for a vkernel, the pid file whose pid receives the
