@@ -487,6 +487,13 @@ Result<void> QemuBackend::check_host(const DomainSpec& spec) const
     return {};
 }
 
+ConsoleType QemuBackend::console_type(const DomainSpec& spec) const
+{
+    if (!spec.kernel.empty() && wants_virtio_console(plan::split_blanks(spec.cmdline)))
+        return ConsoleType::pv;
+    return ConsoleType::serial;
+}
+
 std::vector<std::pair<std::string, std::string>> QemuBackend::host_facts() const
 {
     const bool installed = ::access(std::string(program).c_str(), X_OK) == 0;

@@ -57,6 +57,8 @@ public:
     // qemu-system-x86_64 is installed (and /dev/kvm opens, when planning for KVM).
     Result<void> check_host(const DomainSpec& spec) const override;
     std::vector<std::pair<std::string, std::string>> host_facts() const override;
+    // pv for a direct-boot kernel whose console is hvc0 (the virtio console), else serial.
+    ConsoleType console_type(const DomainSpec& spec) const override;
     // qemu_controller.cc: the QMP controller.
     Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const override;
     // exit_reason: Backend's default (0 a poweroff, anything else a crash) fits QEMU as
