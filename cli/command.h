@@ -21,6 +21,8 @@ struct GlobalOptions {
 // xl's exit codes.
 constexpr int k_exit_success = 0;
 constexpr int k_exit_failure = 1;
+// xenconsole's exit status for a console type the domain does not have (err(ENOENT, ...)).
+constexpr int k_exit_no_such_console = 2;
 constexpr int k_exit_usage = 2;
 
 struct Command;
@@ -88,6 +90,8 @@ int main_vcpu_list(const GlobalOptions&, const Command&, const std::vector<std::
 
 // Attaches the terminal (or stdin/stdout) to a domain's console until the daemon ends the
 // stream or the user types `escape`; returns the exit status. Used by `console` and `create -c`.
-int attach_console(const GlobalOptions& globals, const std::string& domain, unsigned char escape = 0x1d);
+// `type`: xl's console -t (pv, serial); empty for the domain's one console.
+int attach_console(const GlobalOptions& globals, const std::string& domain, unsigned char escape = 0x1d,
+                   const std::string& type = {});
 
 }  // namespace uxl::cli

@@ -66,16 +66,23 @@ std::optional<unsigned char> parse_escape(const std::string& text)
 
 }  // namespace
 
-int attach_console(const GlobalOptions& globals, const std::string& domain, unsigned char escape)
+int attach_console(const GlobalOptions& globals, const std::string& domain, unsigned char escape,
+                   const std::string& type)
 {
     auto client = open_daemon(globals);
     if (!client)
         return k_exit_failure;
     auto reply = call_daemon(globals, *client,
-                             protocol::DomainRequest{protocol::DomainRequest::Op::console, domain});
+                             protocol::DomainRequest{protocol::DomainRequest::Op::console, domain, type});
     if (!reply)
         return k_exit_failure;
     if (reply->error) {
+        // xl execs xenconsole, which fails with err(ENOENT, "Could not read tty from
+        // store") when the domain has no console of that type: exit status 2.
+        if (reply->error->context == "console type") {
+            std::fprintf(stderr, "%s\n", reply->error->message.c_str());
+            return k_exit_no_such_console;
+        }
         if (reply->error->code == Errc::not_found) {
             std::fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", domain.c_str());
         } else {
@@ -136,7 +143,7 @@ int main_console(const GlobalOptions& globals, const Command& self, const std::v
         }
         escape = *parsed_escape;
     }
-    return attach_console(globals, opts.operands.front(), escape);
+    return attach_console(globals, opts.operands.front(), escape, opts.value("type").value_or(""));
 }
 
 // xl's vncviewer (libxl_vncviewer_exec): runs $VNCVIEWER, else `vncviewer`, on HOST:DISPLAY.

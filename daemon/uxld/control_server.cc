@@ -345,7 +345,7 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
             co_return reply;
         }
         case protocol::DomainRequest::Op::console: {
-            auto console = co_await m_manager.console(r->domain);
+            auto console = co_await m_manager.console(r->domain, r->console_type);
             if (!console)
                 co_return error_reply(id, console.error());
             boost::system::error_code ec;

@@ -172,6 +172,14 @@ Result<LaunchPlan> DomainManager::plan_launch(Domain& d, const DomainSpec& launc
         fs::create_directories(extra, ec);
         ::chmod(extra.c_str(), 0700);
     }
+    // A copy already there is the domain's own (OVMF's variables after a reboot): kept.
+    for (const LaunchPlan::FileCopy& copy : plan.file_copies) {
+        std::error_code ec;
+        if (fs::copy_file(copy.source, copy.destination, fs::copy_options::skip_existing, ec))
+            ::chmod(copy.destination.c_str(), 0600);
+        if (ec)
+            return fail(Errc::io, "cannot copy " + copy.source + " to " + copy.destination + ": " + ec.message());
+    }
     return plan;
 }
 

@@ -72,7 +72,10 @@ public:
     // Waits until the domain (as it is now: by domid) has shut down or is gone.
     asio::awaitable<Result<protocol::DomainInfo>> wait(const std::string& domain, bool death_only,
                                                       int timeout_seconds);
-    asio::awaitable<Result<asio::local::stream_protocol::socket>> console(const std::string& domain);
+    // `type`: the console type asked for (xl's console -t), empty for the domain's one
+    // console; any other type than the one it has is Errc::not_found, context "console type".
+    asio::awaitable<Result<asio::local::stream_protocol::socket>> console(const std::string& domain,
+                                                                           const std::string& type = {});
 
     // Hot-plug (block-attach, network-attach, ...-detach) and the device lists.
     asio::awaitable<Result<protocol::DeviceInfo>> attach_device(const protocol::DeviceAttachRequest& request);

@@ -354,10 +354,20 @@ asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait(const std::str
     }
 }
 
-asio::awaitable<Result<asio::local::stream_protocol::socket>> DomainManager::console(const std::string& domain)
+asio::awaitable<Result<asio::local::stream_protocol::socket>> DomainManager::console(const std::string& domain,
+                                                                                     const std::string& type)
 {
     std::shared_ptr<Domain> dom;
     UXL_CO_TRY_ASSIGN(dom, find_or_fail(domain));
+    // Every domain has one console; xl's xenconsole cannot find the tty of another type.
+    if (!type.empty() && dom->backend) {
+        const std::string_view have = to_string(dom->backend->console_type(dom->spec));
+        if (type != have)
+            co_return fail(Errc::not_found,
+                           "Could not read tty from store: domain " + dom->id() + " has a " + std::string(have) +
+                               " console, and no " + type + " one (use -t " + std::string(have) + ").",
+                           "console type");
+    }
     if (dom->record.dir.empty())
         co_return fail(Errc::invalid_state, "Domain " + dom->id() + " is still being created.");
     co_return co_await monitor_console(dom->record.dir);

@@ -2,7 +2,9 @@
 //
 // The plan, in argv order (each word one argv entry, never a shell string):
 //   1. the program, the guest's name and uuid, no default devices and no host config file,
-//      the machine, the accelerator, memory and vCPUs, no display;
+//      the machine, the accelerator, the CPU, memory and vCPUs, no display; then the
+//      emulated PC's options (qemu_machine.h: platform flags, firmware, graphics card,
+//      RTC, sound), USB and VNC;
 //   2. how it boots: the kernel, ramdisk and command line when a kernel is named (PV, PVH,
 //      HVM direct boot), the firmware's boot order for HVM;
 //   3. the console: the monitor's socketpair, which the guest has on fd 0/1 (QEMU's
@@ -30,6 +32,7 @@
 #include "qemu/qemu_backend.h"
 
 #include "qemu/qemu_devices.h"
+#include "qemu/qemu_machine.h"
 
 #include "plan_util.h"
 
@@ -38,6 +41,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <map>
 #include <optional>
 
@@ -60,15 +64,6 @@ std::string option_value(std::string_view value)
             out.push_back(',');
     }
     return out;
-}
-
-// An HVM guest has a VGA card unless nographic = 1, and unless it has neither a display
-// (vnc = 1) nor nographic = 0: a card nobody can see only costs boot time.
-bool wants_vga(const HvmSettings& hvm)
-{
-    if (hvm.nographic == true)
-        return false;
-    return hvm.nographic == false || hvm.vnc.enable == true;
 }
 
 // A Xen PV command line names its root disk as Xen does (root=/dev/xvda1); under QEMU that
@@ -225,6 +220,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     if (direct_boot && !spec.ramdisk.empty())
         UXL_TRY(plan::check_absolute(spec.ramdisk, "The ramdisk", "ramdisk"));
 
+    UXL_TRY(qemu::validate_machine(spec));
     if (spec.type == DomainType::hvm) {
         const std::string& boot = spec.hvm.boot;
         if (boot.find_first_not_of("acdn") != std::string::npos)
@@ -288,7 +284,7 @@ Result<void> QemuBackend::validate(const DomainSpec& spec) const
     }
     pci_devices += spec.nics.size();
     pci_devices += 1;  // virtio-serial: the guest agent's port (and a virtio console)
-    pci_devices += spec.type == DomainType::hvm && wants_vga(spec.hvm);
+    pci_devices += qemu::machine_pci_devices(spec);  // card, sound, i6300esb
     pci_devices += spec.type == DomainType::hvm && wants_usb(spec.hvm);  // the UHCI controller
     if (pci_devices > free_pci_slots)
         return fail(Errc::unsupported,
@@ -337,24 +333,26 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     add({"-no-user-config", "-nodefaults"});
     add({"-machine", spec.hvm.acpi == false ? "pc,acpi=off" : "pc"});
     add({"-accel", std::string(to_string(m_host.accelerator))});
-    if (m_host.accelerator == QemuHost::Accelerator::kvm)
-        add({"-cpu", "host"});
+    qemu::add_cpu(argv, spec, m_host.accelerator);
     add({"-m", memory_argument(memory.boot_kb)});
     std::string smp = std::to_string(spec.vcpus);
     if (spec.max_vcpus > spec.vcpus)
         smp += ",maxcpus=" + std::to_string(spec.max_vcpus);
     add({"-smp", smp, "-display", "none"});
-    if (hvm && wants_vga(spec.hvm))
-        add({"-device", "VGA"});
-    // libxl's VNC: LISTEN:DISPLAY (127.0.0.1:0 unless set), and with vncunused (its
-    // default) the first free display from there, which QMP's query-vnc then names.
-    if (spec.localtime == true)
-        add({"-rtc", "base=localtime"});
+    qemu::add_platform(argv, spec);
+    qemu::add_firmware(argv, spec, paths.run_dir);
+    if (hvm && spec.hvm.bios == BiosKind::ovmf)
+        plan.file_copies.push_back({std::string(qemu::ovmf_vars), paths.run_dir + "/" + std::string(qemu::ovmf_vars_copy)});
+    qemu::add_vga(argv, spec);
+    qemu::add_rtc(argv, spec, m_host.clock ? m_host.clock() : static_cast<std::int64_t>(std::time(nullptr)));
+    qemu::add_sound(argv, spec);
     if (hvm && wants_usb(spec.hvm)) {
         add({"-usb"});
         for (const std::string& device : spec.hvm.usbdevice)
             add({"-device", usb_device(device)});
     }
+    // libxl's VNC: LISTEN:DISPLAY (127.0.0.1:0 unless set), and with vncunused (its
+    // default) the first free display from there, which QMP's query-vnc then names.
     if (hvm && spec.hvm.vnc.enable == true) {
         const VncSettings& vnc = spec.hvm.vnc;
         std::string where = (vnc.listen.empty() ? std::string("127.0.0.1") : vnc.listen) + ":" +
@@ -397,7 +395,12 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     // 4. Control, the guest's end, memory.
     add({"-chardev", "socket,id=qmp,path=" + option_value(qmp) + ",server=on,wait=off",
          "-mon", "chardev=qmp,mode=control"});
-    add({"-action", "reboot=shutdown,shutdown=poweroff,panic=exit-failure", "-device", "pvpanic"});
+    // A watchdog that fires pauses the guest (QEMU's status "watchdog") and says so
+    // (WATCHDOG): uxld then applies on_watchdog, and a re-adopting uxld finds the status.
+    add({"-action", std::string("reboot=shutdown,shutdown=poweroff,panic=exit-failure") +
+                        (spec.watchdog.empty() ? "" : ",watchdog=pause"),
+         "-device", "pvpanic"});
+    qemu::add_watchdog(argv, spec);
     add({"-device", "virtio-balloon-pci,id=balloon0"});
 
     // 5. Disks, in vdev order. Each is named by its number and has it for its slot
@@ -470,18 +473,31 @@ Result<LaunchPlan> QemuBackend::plan_launch(const DomainSpec& spec, const Domain
     return plan;
 }
 
-Result<void> QemuBackend::check_host(const DomainSpec&) const
+Result<void> QemuBackend::check_host(const DomainSpec& spec) const
 {
     if (::access(std::string(program).c_str(), X_OK) != 0)
         return fail(Errc::unsupported,
                     "QEMU is not installed on this host (no " + std::string(program) +
                         "); install Debian's " + std::string(debian_package) + " package.",
                     "backend");
+    if (spec.type == DomainType::hvm && spec.hvm.bios == BiosKind::ovmf) {
+        for (std::string_view file : {qemu::ovmf_code, qemu::ovmf_vars})
+            if (::access(std::string(file).c_str(), R_OK) != 0)
+                return fail(Errc::unsupported,
+                            "bios=\"ovmf\" needs Debian's ovmf package (" + std::string(file) + ").", "bios");
+    }
     if (m_host.accelerator == QemuHost::Accelerator::kvm && ::access("/dev/kvm", R_OK | W_OK) != 0)
         return fail(Errc::unsupported,
                     "QEMU was to use KVM, but /dev/kvm cannot be opened for reading and writing.",
                     "backend");
     return {};
+}
+
+ConsoleType QemuBackend::console_type(const DomainSpec& spec) const
+{
+    if (!spec.kernel.empty() && wants_virtio_console(plan::split_blanks(spec.cmdline)))
+        return ConsoleType::pv;
+    return ConsoleType::serial;
 }
 
 std::vector<std::pair<std::string, std::string>> QemuBackend::host_facts() const

@@ -10,6 +10,8 @@
 
 #include "uxl/backend.h"
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -24,6 +26,9 @@ struct QemuHost {
     // Why, in one sentence ("a probe guest under KVM exited with status 134 (...)"): for
     // uxld's log and `uxl info`. qemu_probe.h makes these.
     std::string reason;
+    // Seconds since the epoch, for rtc_timeoffset (the RTC starts at now + offset); unset:
+    // the host's clock. Tests set it so that plans stay deterministic.
+    std::function<std::int64_t()> clock;
 };
 
 std::string_view to_string(QemuHost::Accelerator accelerator);  // "tcg", "kvm"
@@ -54,6 +59,8 @@ public:
     // qemu-system-x86_64 is installed (and /dev/kvm opens, when planning for KVM).
     Result<void> check_host(const DomainSpec& spec) const override;
     std::vector<std::pair<std::string, std::string>> host_facts() const override;
+    // pv for a direct-boot kernel whose console is hvc0 (the virtio console), else serial.
+    ConsoleType console_type(const DomainSpec& spec) const override;
     // qemu_controller.cc: the QMP controller.
     Result<std::unique_ptr<Controller>> make_controller(const ControllerSetup& setup) const override;
     // exit_reason: Backend's default (0 a poweroff, anything else a crash) fits QEMU as

@@ -130,7 +130,20 @@ awaitable<void> State::connect(std::shared_ptr<State> self)
     co_await refresh_vcpu_threads(self);
     if (self->closed)
         co_return;
+    // A guest whose watchdog fired while no uxld listened sits paused in the status
+    // "watchdog" (-action watchdog=pause): its WATCHDOG event is lost, the status is not.
+    auto status = co_await self->client.execute("query-status");
+    if (self->closed)
+        co_return;
+    bool watchdog_fired = false;
+    if (status) {
+        const Json reply = Json::parse(*status, nullptr, /*allow_exceptions=*/false);
+        watchdog_fired = reply.is_object() && string_member(reply, "status") == "watchdog";
+    }
     self->emit(GuestEvent::control_ready, self->path);
+    if (watchdog_fired)
+        self->go_down(ShutdownReason::watchdog,
+                      "The guest's watchdog fired while uxld was away (QEMU's status is watchdog).");
 }
 
 }  // namespace qemu

@@ -217,7 +217,7 @@ public:
         UXL_TRY(read_disks());
         UXL_TRY(read_vifs());
         read_nics();
-        read_hvm_settings(m_reader, m_spec);
+        UXL_TRY(read_hvm_settings(m_reader, m_spec, m_source));
         UXL_TRY(read_backend());
         warn_unhonoured_keys(m_reader, m_spec, m_source);
         UXL_TRY(check_hard_affinity());

@@ -109,7 +109,7 @@ constexpr XmKey k_xm_keys[] = {
 };
 
 // uxl's own keys (doc/config.md).
-constexpr std::string_view k_uxl_keys[] = {"backend"};
+constexpr std::string_view k_uxl_keys[] = {"backend", "watchdog"};
 
 // xl.conf(5) settings that are not also domain keys, including its deprecated aliases.
 constexpr std::string_view k_global_keys[] = {

@@ -50,6 +50,7 @@
 // leave out come back as libxl's defaults.
 #include "uxl/domain_spec.h"
 
+#include "libxl_json_fields.h"
 #include "libxl_json_parts.h"
 
 #include <algorithm>
@@ -60,7 +61,12 @@
 namespace uxl {
 namespace {
 
+using detail::bad;
+using detail::Fields;
+using detail::names_of;
 using detail::OrderedJson;
+using detail::read_bitmap;
+using detail::read_string_list;
 using Json = nlohmann::json;
 
 constexpr std::uint64_t memkb_default = ~std::uint64_t{0};  // LIBXL_MEMKB_DEFAULT
@@ -132,44 +138,9 @@ OrderedJson type_union(const DomainSpec& spec)
         break;
     case DomainType::pvh:
         break;
-    case DomainType::hvm: {
-        // libxl_types.idl's order: ... nographic, vga, vnc, keymap, sdl, spice, ...,
-        // serial, boot, ..., serial_list, rdm.
-        const HvmSettings& hvm = spec.hvm;
-        if (hvm.nographic)
-            member["nographic"] = defbool(*hvm.nographic);
-        member["vga"] = OrderedJson::object();
-        OrderedJson vnc = OrderedJson::object();
-        if (hvm.vnc.enable)
-            vnc["enable"] = defbool(*hvm.vnc.enable);
-        if (!hvm.vnc.listen.empty())
-            vnc["listen"] = hvm.vnc.listen;
-        if (!hvm.vnc.passwd.empty())
-            vnc["passwd"] = hvm.vnc.passwd;
-        if (hvm.vnc.display.value_or(0) != 0)  // an integer: libxl omits 0
-            vnc["display"] = *hvm.vnc.display;
-        if (hvm.vnc.find_unused)
-            vnc["findunused"] = defbool(*hvm.vnc.find_unused);
-        member["vnc"] = std::move(vnc);
-        member["sdl"] = OrderedJson::object();
-        member["spice"] = OrderedJson::object();
-        // xl: one serial device is u.hvm.serial, more are u.hvm.serial_list.
-        if (hvm.serial.size() == 1)
-            member["serial"] = hvm.serial.front();
-        if (!hvm.boot.empty())
-            member["boot"] = hvm.boot;
-        if (hvm.usb)
-            member["usb"] = defbool(*hvm.usb);
-        // xl: one usbdevice is u.hvm.usbdevice, a list is u.hvm.usbdevice_list.
-        if (hvm.usbdevice.size() == 1)
-            member["usbdevice"] = hvm.usbdevice.front();
-        if (hvm.usbdevice.size() > 1)
-            member["usbdevice_list"] = hvm.usbdevice;
-        if (hvm.serial.size() > 1)
-            member["serial_list"] = hvm.serial;
-        member["rdm"] = OrderedJson::object();
+    case DomainType::hvm:
+        member = detail::hvm_to_libxl_json(spec.hvm);
         break;
-    }
     }
     return member;
 }
@@ -195,6 +166,10 @@ OrderedJson build_info(const DomainSpec& spec)
         b_info["max_memkb"] = *spec.max_memkb;
     if (spec.target_memkb && *spec.target_memkb != memkb_default)
         b_info["target_memkb"] = *spec.target_memkb;
+    if (spec.hvm.video_memkb && *spec.hvm.video_memkb != memkb_default)
+        b_info["video_memkb"] = *spec.hvm.video_memkb;
+    if (spec.rtc_timeoffset != 0)  // a uint32 in libxl: a negative offset wraps
+        b_info["rtc_timeoffset"] = static_cast<std::uint32_t>(spec.rtc_timeoffset);
     if (spec.localtime)
         b_info["localtime"] = defbool(*spec.localtime);
     for (const auto& [key, words] : {std::pair<const char*, const std::vector<std::string>*>{"extra", &spec.device_model_args},
@@ -224,6 +199,8 @@ OrderedJson build_info(const DomainSpec& spec)
         b_info["bootloader"] = spec.bootloader;
     if (!spec.bootloader_args.empty())
         b_info["bootloader_args"] = spec.bootloader_args;
+    if (spec.hvm.apic)
+        b_info["apic"] = defbool(*spec.hvm.apic);
     b_info["type." + std::string(to_string(spec.type))] = type_union(spec);
     b_info["arch_arm"] = OrderedJson::object();
     b_info["arch_x86"] = OrderedJson::object();
@@ -258,166 +235,17 @@ OrderedJson domain_config(const DomainSpec& spec)
     for (const auto& [key, action] : actions)
         if (action != ShutdownAction::destroy)
             config[key] = std::string(libxl_name(action));
+    OrderedJson uxl = OrderedJson::object();
     if (spec.backend != BackendKind::uml)
-        config["uxl"] = OrderedJson{{"backend", std::string(to_string(spec.backend))}};
+        uxl["backend"] = std::string(to_string(spec.backend));
+    if (!spec.watchdog.empty())
+        uxl["watchdog"] = spec.watchdog;
+    if (!uxl.empty())
+        config["uxl"] = std::move(uxl);
     return config;
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading it back. Each Fields is one JSON object and the path that names it in errors.
-
-std::unexpected<Error> bad(const std::string& path, std::string_view what)
-{
-    return fail(Errc::invalid_argument, "libxl JSON: `" + path + "' " + std::string(what));
-}
-
-class Fields {
-public:
-    Fields(const Json& object, std::string path) : m_object(object), m_path(std::move(path)) {}
-
-    const std::string& path() const { return m_path; }
-    std::string path_of(std::string_view key) const
-    {
-        return m_path.empty() ? std::string(key) : m_path + "." + std::string(key);
-    }
-
-    const Json* find(std::string_view key) const
-    {
-        auto it = m_object.find(std::string(key));
-        return it == m_object.end() || it->is_null() ? nullptr : &*it;
-    }
-
-    Result<std::optional<std::string>> string(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (!value)
-            return std::nullopt;
-        if (!value->is_string())
-            return bad(path_of(key), "must be a string");
-        return value->get<std::string>();
-    }
-
-    template <class Int>
-    Result<std::optional<Int>> integer(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (!value)
-            return std::nullopt;
-        return read_integer<Int>(*value, path_of(key));
-    }
-
-    // A libxl "bool" (true/false) or an "integer" used as one.
-    Result<std::optional<bool>> boolean(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (!value)
-            return std::nullopt;
-        if (value->is_boolean())
-            return value->get<bool>();
-        if (value->is_number_integer())
-            return value->get<long long>() != 0;
-        return bad(path_of(key), "must be true or false");
-    }
-
-    // libxl__defbool_parse_json: "True", "False" or "<default>".
-    Result<std::optional<bool>> defbool(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (!value)
-            return std::nullopt;
-        if (value->is_string()) {
-            const auto& text = value->get_ref<const std::string&>();
-            if (text == "True")
-                return true;
-            if (text == "False")
-                return false;
-            if (text == "<default>")
-                return std::nullopt;
-        }
-        if (value->is_boolean())
-            return value->get<bool>();
-        return bad(path_of(key), "must be \"True\", \"False\" or \"<default>\"");
-    }
-
-    Result<std::optional<Fields>> object(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (!value)
-            return std::nullopt;
-        if (!value->is_object())
-            return bad(path_of(key), "must be an object");
-        return Fields(*value, path_of(key));
-    }
-
-    Result<const Json*> array(std::string_view key) const
-    {
-        const Json* value = find(key);
-        if (value && !value->is_array())
-            return bad(path_of(key), "must be an array");
-        return value;
-    }
-
-    template <class Enum, class Names>
-    Result<std::optional<Enum>> enumeration(std::string_view key, const Names& names) const
-    {
-        auto text = UXL_TRY(string(key));
-        if (!text)
-            return std::nullopt;
-        for (const auto& [value, name] : names)
-            if (*text == name)
-                return value;
-        return bad(path_of(key), "has an unknown value \"" + *text + "\"");
-    }
-
-    template <class Int>
-    static Result<Int> read_integer(const Json& value, const std::string& path)
-    {
-        if (value.is_number_unsigned()) {
-            const auto n = value.get<unsigned long long>();
-            if (n > static_cast<unsigned long long>(std::numeric_limits<Int>::max()))
-                return bad(path, "is out of range");
-            return static_cast<Int>(n);
-        }
-        if (value.is_number_integer()) {
-            const auto n = value.get<long long>();
-            if (n < static_cast<long long>(std::numeric_limits<Int>::min()) ||
-                (n > 0 && static_cast<unsigned long long>(n) >
-                              static_cast<unsigned long long>(std::numeric_limits<Int>::max())))
-                return bad(path, "is out of range");
-            return static_cast<Int>(n);
-        }
-        return bad(path, "must be an integer");
-    }
-
-private:
-    const Json& m_object;
-    std::string m_path;
-};
-
-// Names of an enum's values as uxl's to_string() spells them (libxl's lower-case names).
-template <class Enum, size_t N>
-std::vector<std::pair<Enum, std::string>> names_of(const Enum (&values)[N])
-{
-    std::vector<std::pair<Enum, std::string>> names;
-    for (Enum value : values)
-        names.emplace_back(value, std::string(to_string(value)));
-    return names;
-}
-
-Result<std::vector<int>> read_bitmap(const Json& value, const std::string& path)
-{
-    if (!value.is_array())
-        return bad(path, "must be an array of CPU numbers");
-    std::vector<int> bits;
-    for (size_t i = 0; i < value.size(); ++i)
-        bits.push_back(UXL_TRY(Fields::read_integer<int>(value[i], path + "[" + std::to_string(i) + "]")));
-    std::sort(bits.begin(), bits.end());
-    bits.erase(std::unique(bits.begin(), bits.end()), bits.end());
-    if (!bits.empty() && bits.front() < 0)
-        return bad(path, "has a negative CPU number");
-    return bits;
-}
-
 Result<void> read_optional_string(const Fields& fields, std::string_view key,
                                   std::optional<std::string>& out)
 {
@@ -557,42 +385,6 @@ Result<std::vector<std::vector<int>>> read_affinity(const Fields& b_info, std::s
     return per_vcpu;
 }
 
-Result<void> read_string_list(const Fields& fields, std::string_view key,
-                              std::vector<std::string>& out)
-{
-    const Json* array = UXL_TRY(fields.array(key));
-    if (!array)
-        return {};
-    out.clear();
-    for (size_t i = 0; i < array->size(); ++i) {
-        if (!(*array)[i].is_string())
-            return bad(fields.path_of(key) + "[" + std::to_string(i) + "]", "must be a string");
-        out.push_back((*array)[i].get<std::string>());
-    }
-    return {};
-}
-
-Result<void> read_hvm_info(const Fields& hvm, HvmSettings& out)
-{
-    out.nographic = UXL_TRY(hvm.defbool("nographic"));
-    if (auto vnc = UXL_TRY(hvm.object("vnc"))) {
-        out.vnc.enable = UXL_TRY(vnc->defbool("enable"));
-        out.vnc.listen = UXL_TRY(vnc->string("listen")).value_or("");
-        out.vnc.passwd = UXL_TRY(vnc->string("passwd")).value_or("");
-        out.vnc.display = UXL_TRY(vnc->integer<int>("display"));
-        out.vnc.find_unused = UXL_TRY(vnc->defbool("findunused"));
-    }
-    if (auto serial = UXL_TRY(hvm.string("serial")))
-        out.serial.push_back(*serial);
-    UXL_TRY(read_string_list(hvm, "serial_list", out.serial));
-    out.boot = UXL_TRY(hvm.string("boot")).value_or("");
-    out.usb = UXL_TRY(hvm.defbool("usb"));
-    if (auto device = UXL_TRY(hvm.string("usbdevice")))
-        out.usbdevice.push_back(*device);
-    UXL_TRY(read_string_list(hvm, "usbdevice_list", out.usbdevice));
-    return {};
-}
-
 Result<void> read_build_info(const Fields& b_info, DomainSpec& spec)
 {
     spec.libxl_max_vcpus = UXL_TRY(b_info.integer<int>("max_vcpus")).value_or(0);
@@ -650,7 +442,13 @@ Result<void> read_build_info(const Fields& b_info, DomainSpec& spec)
     UXL_TRY(read_string_list(b_info, "extra_pv", spec.device_model_args_pv));
     UXL_TRY(read_string_list(b_info, "extra_hvm", spec.device_model_args_hvm));
     if (auto hvm = UXL_TRY(b_info.object("type.hvm")))
-        UXL_TRY(read_hvm_info(*hvm, spec.hvm));
+        UXL_TRY(detail::read_hvm_info(*hvm, spec.hvm));
+    if (auto apic = UXL_TRY(b_info.defbool("apic")))
+        spec.hvm.apic = apic;
+    if (auto video = UXL_TRY(b_info.integer<std::uint64_t>("video_memkb")); video && *video != memkb_default)
+        spec.hvm.video_memkb = video;
+    if (auto offset = UXL_TRY(b_info.integer<std::uint32_t>("rtc_timeoffset")))
+        spec.rtc_timeoffset = static_cast<std::int32_t>(*offset);
     return {};
 }
 
@@ -708,6 +506,7 @@ Result<DomainSpec> read_domain_config(const Fields& config)
                                                 BackendKind::vkernel};
         spec.backend = UXL_TRY(uxl->enumeration<BackendKind>("backend", names_of(kinds)))
                            .value_or(BackendKind::uml);
+        spec.watchdog = UXL_TRY(uxl->string("watchdog")).value_or("");
     }
     return spec;
 }

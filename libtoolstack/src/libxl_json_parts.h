@@ -11,6 +11,7 @@ namespace uxl {
 struct DiskSpec;
 struct VifSpec;
 struct PciSpec;
+struct HvmSettings;
 }
 
 namespace uxl::detail {
@@ -23,5 +24,8 @@ OrderedJson nic_to_libxl_json(const VifSpec& nic);
 
 // libxl_device_pci_gen_json (libxl_json_net.cc). Pure; may be called anywhere.
 OrderedJson pci_to_libxl_json(const PciSpec& pci);
+
+// b_info.type.hvm, libxl_domain_build_info's u.hvm (libxl_json_hvm.cc). Pure.
+OrderedJson hvm_to_libxl_json(const HvmSettings& hvm);
 
 }  // namespace uxl::detail

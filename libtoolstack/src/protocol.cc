@@ -227,6 +227,8 @@ std::string encode_request(std::uint64_t id, const Request& request)
             } else if constexpr (std::is_same_v<T, DomainRequest>) {
                 j["op"] = domain_op_name(r.op);
                 j["domain"] = r.domain;
+                if (!r.console_type.empty())
+                    j["console_type"] = r.console_type;
             } else if constexpr (std::is_same_v<T, RenameRequest>) {
                 j["op"] = "rename";
                 j["domain"] = r.domain;
@@ -324,6 +326,7 @@ Result<DecodedRequest> decode_request(std::string_view line)
                : op == "vnc"     ? DomainRequest::Op::vnc
                                  : DomainRequest::Op::lookup;
         r.domain = UXL_TRY(required_string(j, "domain"));
+        r.console_type = UXL_TRY(field<std::string>(j, "console_type", ""));
         out.request = std::move(r);
     } else if (op == "rename") {
         RenameRequest r;

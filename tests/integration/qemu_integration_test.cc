@@ -708,4 +708,30 @@ TEST_F(QemuIntegration, AKeyQemuCannotHonourFailsTheCreateAndLeavesNothing)
     expect_nothing_left("after a refused key");
 }
 
+TEST_F(QemuIntegration, ConsoleTypeTakesTheOneConsoleAndRefusesTheOther)
+{
+    start_daemon();
+    ASSERT_GT(create("pv", "type=\"pvh\"\nextra=\"console=hvc0\"\n"), 0);
+    ASSERT_TRUE(wait_for_banner("pv")) << console_log("pv");
+    // Its console is the virtio one (pv): -t serial and -t vuart fail as xenconsole does.
+    for (const char* type : {"serial", "vuart"}) {
+        RunResult r = uxl({"console", "-t", type, "pv"});
+        EXPECT_EQ(r.exit_code, 2) << show(r);
+        EXPECT_NE(r.err.find("Could not read tty from store"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("use -t pv"), std::string::npos) << show(r);
+    }
+    destroy_all_and_expect_nothing_left("after console -t");
+}
+
+TEST_F(QemuIntegration, MachineKeysQemuCannotTakeFailTheCreateAndLeaveNothing)
+{
+    start_daemon();
+    for (const char* key : {"sdl=1\n", "bios=\"rombios\"\n", "soundhw=\"gus\"\n"}) {
+        RunResult r = create_raw("mk", std::string("type=\"hvm\"\n") + key);
+        EXPECT_NE(r.exit_code, 0) << show(r);
+        EXPECT_NE(r.err.find(std::string(key).substr(0, std::string(key).find('='))), std::string::npos) << show(r);
+    }
+    expect_nothing_left("after refused machine keys");
+}
+
 }  // namespace

@@ -63,6 +63,14 @@ struct GuestExit {
     std::optional<int> signal;     // set when a signal killed it
 };
 
+// The one console a domain has, as xl's `console -t` names it: the PV console (Xen's
+// console ring; UML's con0, a virtio console under QEMU) or the emulated serial port.
+enum class ConsoleType { pv, serial };
+constexpr std::string_view to_string(ConsoleType type)
+{
+    return type == ConsoleType::pv ? "pv" : "serial";
+}
+
 // How the monitor wires the guest's console.
 enum class ConsoleWiring {
     // fd 0 and fd 1 are both the guest end of one socketpair whose other end the monitor
@@ -97,6 +105,13 @@ struct LaunchPlan {
     std::string working_dir;
     // Directories that must exist (created with mode 0700 when missing) before exec.
     std::vector<std::string> directories;
+    // Files copied before exec (mode 0600), each only when its destination does not exist
+    // yet: a domain's own copy of a template, e.g. OVMF's variable store in its run dir.
+    struct FileCopy {
+        std::string source;
+        std::string destination;
+    };
+    std::vector<FileCopy> file_copies;
     ConsoleWiring console = ConsoleWiring::stdio_socketpair;
     // Where the controller reaches the running guest: UML's mconsole socket
     // (<uml_dir>/<umid>/mconsole); for a vkernel, the pid file whose pid receives the
@@ -147,6 +162,9 @@ public:
     // (Errc::unsupported) when it cannot, e.g. a vkernel on Linux or no UML kernel
     // installed. Reads the host; cheap; checked at create, before anything is set up.
     virtual Result<void> check_host(const DomainSpec& spec) const = 0;
+    // Which console the domain's one console is (`uxl console -t`). Pure. The default, pv,
+    // serves UML and the vkernel, whose console is the kernel's own.
+    virtual ConsoleType console_type(const DomainSpec&) const { return ConsoleType::pv; }
     // What `uxl info` shows about this backend on this host, as (key, value) lines.
     virtual std::vector<std::pair<std::string, std::string>> host_facts() const { return {}; }
 

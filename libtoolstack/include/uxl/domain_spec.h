@@ -64,10 +64,21 @@ struct VncSettings {
     friend bool operator==(const VncSettings&, const VncSettings&) = default;
 };
 
-// The emulated-machine settings xl reads for type = "hvm" (boot, serial, nographic, vnc*),
-// and acpi, which it reads for every type. Only the QEMU backend uses them. The libxl JSON
-// carries them where libxl does (b_info.acpi, b_info.type.hvm), so they reach uxld.
-// They are read without xl's warnings for a value of the wrong kind (left unset instead).
+// libxl_vga_interface_type: xl's vga = "stdvga" | "cirrus" | "none" | "qxl" (or stdvga =
+// 1/0). `unknown`: not given, which libxl turns into cirrus.
+enum class VgaKind { unknown, cirrus, std, none, qxl };
+// libxl_bios_type: xl's bios = "rombios" | "seabios" | "ovmf". `unknown`: not given
+// (libxl's default for QEMU upstream is seabios).
+enum class BiosKind { unknown, rombios, seabios, ovmf };
+std::string_view to_string(VgaKind kind);   // libxl's JSON names: "cirrus", "std", ...
+std::string_view to_string(BiosKind kind);  // "rombios", "seabios", "ovmf"
+
+// The emulated-machine settings xl reads for type = "hvm" (boot, serial, nographic, vnc*,
+// vga, bios, the platform flags, soundhw), and acpi, which it reads for every type. Only
+// the QEMU backend uses them. The libxl JSON carries them where libxl does (b_info.acpi,
+// b_info.apic, b_info.video_memkb, b_info.type.hvm), so they reach uxld. The flags and
+// strings are read without xl's warnings for a value of the wrong kind (left unset
+// instead); an unknown vga or bios is xl's error.
 struct HvmSettings {
     std::optional<bool> acpi;         // acpi= (libxl b_info.acpi; default on)
     std::string boot;                 // boot= as given (xl letters: a c d n); empty: not given
@@ -76,6 +87,20 @@ struct HvmSettings {
     VncSettings vnc;
     std::optional<bool> usb;             // usb= (libxl u.hvm.usb)
     std::vector<std::string> usbdevice;  // usbdevice=, a string or a list
+    VgaKind vga = VgaKind::unknown;      // vga=, or stdvga= (libxl u.hvm.vga.kind)
+    // videoram= in KiB (libxl b_info.video_memkb, which xl reads for every type).
+    std::optional<std::uint64_t> video_memkb;
+    BiosKind bios = BiosKind::unknown;  // bios= (libxl u.hvm.bios)
+    // The platform flags (libxl u.hvm.pae, acpi_s3, acpi_s4, nx, hpet; apic is b_info.apic).
+    // Unset: libxl's default, on.
+    std::optional<bool> pae;
+    std::optional<bool> apic;
+    std::optional<bool> acpi_s3;
+    std::optional<bool> acpi_s4;
+    std::optional<bool> nx;
+    std::optional<bool> hpet;
+    std::string soundhw;       // soundhw= as given (libxl u.hvm.soundhw); empty: none
+    std::optional<bool> sdl;   // sdl= (libxl u.hvm.sdl.enable)
 
     friend bool operator==(const HvmSettings&, const HvmSettings&) = default;
 };
@@ -135,6 +160,9 @@ struct DomainSpec {
     HvmSettings hvm;
     // localtime= (libxl b_info.localtime, every type): the guest's RTC in local time.
     std::optional<bool> localtime;
+    // rtc_timeoffset= in seconds, added to the RTC's start (libxl b_info.rtc_timeoffset, a
+    // uint32 there: a negative offset is kept as libxl wraps it, and read back signed).
+    std::int32_t rtc_timeoffset = 0;
     // device_model_args, _pv, _hvm (libxl b_info.extra, extra_pv, extra_hvm): extra words
     // for the device model (QEMU), each one argv entry.
     std::vector<std::string> device_model_args;
@@ -143,6 +171,9 @@ struct DomainSpec {
 
     // uxl's own keys.
     BackendKind backend = BackendKind::uml;
+    // watchdog = "i6300esb" | "ib700": the emulated watchdog device (QEMU), whose expiry is
+    // the guest's watchdog shutdown (on_watchdog). Empty: none. JSON: "uxl": {"watchdog"}.
+    std::string watchdog;
     // Why this backend, in one clause ("backend = \"qemu\"", "type = \"hvm\" is a full
     // machine"): for `uxl check` and `create -n`. Not part of the JSON.
     std::string backend_reason;

@@ -91,6 +91,9 @@ struct DomainRequest {
     enum class Op { destroy, pause, unpause, console, lookup, vnc };
     Op op = Op::lookup;
     std::string domain;
+    // console: the type xl's `console -t` asked for ("pv", "serial", "vuart"); empty: the
+    // domain's console, whatever its type.
+    std::string console_type;
 };
 struct RenameRequest {
     std::string domain;

@@ -9,6 +9,9 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <ctime>
+
 #include <algorithm>
 
 namespace uxl {
@@ -313,6 +316,81 @@ TEST(QemuHostFacts, NameTheAccelerator)
     EXPECT_NE(std::find(facts.begin(), facts.end(),
                         std::pair<std::string, std::string>{"qemu_accelerator", "kvm"}),
               facts.end());
+}
+
+TEST(QemuConsoleType, IsPvForAVirtioConsoleAndSerialOtherwise)
+{
+    DomainSpec spec = pv_spec();
+    EXPECT_EQ(QemuBackend().console_type(spec), ConsoleType::serial);
+    spec.cmdline = "root=/dev/xvda1 console=hvc0";
+    EXPECT_EQ(QemuBackend().console_type(spec), ConsoleType::pv);
+    spec.cmdline = "console=hvc0 console=ttyS0";  // the last console= is the kernel's
+    EXPECT_EQ(QemuBackend().console_type(spec), ConsoleType::serial);
+    EXPECT_EQ(QemuBackend().console_type(hvm_spec()), ConsoleType::serial);
+}
+
+TEST(QemuPlan, OvmfGetsTheDomainsOwnCopyOfItsVariables)
+{
+    DomainSpec spec = hvm_spec();
+    spec.hvm.bios = BiosKind::ovmf;
+    auto plan = QemuBackend().plan_launch(spec, paths(), 7);
+    ASSERT_TRUE(plan.has_value()) << plan.error().message;
+    ASSERT_EQ(plan->file_copies.size(), 1u);
+    EXPECT_EQ(plan->file_copies[0].source, "/usr/share/OVMF/OVMF_VARS.fd");
+    EXPECT_EQ(plan->file_copies[0].destination, "/run/uxl/7/OVMF_VARS.fd");
+    EXPECT_NE(joined(plan->argv).find("-drive if=pflash,format=raw,unit=1,file=/run/uxl/7/OVMF_VARS.fd "),
+              std::string::npos);
+    EXPECT_TRUE(QemuBackend().plan_launch(hvm_spec(), paths(), 7)->file_copies.empty());
+}
+
+TEST(QemuPlan, RtcTimeoffsetWithLocaltimeStartsAtTheLocalTimePlusTheOffset)
+{
+    const char* old = std::getenv("TZ");
+    const std::string saved = old ? old : "";
+    ::setenv("TZ", "UTC-2", 1);  // two hours east of UTC
+    ::tzset();
+    QemuHost host;
+    host.clock = [] { return std::int64_t{1700000000}; };  // 2023-11-14T22:13:20Z
+    DomainSpec spec = hvm_spec();
+    spec.localtime = true;
+    spec.rtc_timeoffset = -60;
+    auto plan = QemuBackend(host).plan_launch(spec, paths(), 7);
+    if (old)
+        ::setenv("TZ", saved.c_str(), 1);
+    else
+        ::unsetenv("TZ");
+    ::tzset();
+    ASSERT_TRUE(plan.has_value()) << plan.error().message;
+    EXPECT_EQ(after(plan->argv, "-rtc"), "base=2023-11-15T00:12:20");
+}
+
+TEST(QemuValidate, ApicPaeAndTheCardsMemoryAreCheckedAsLibxlDoes)
+{
+    DomainSpec spec = hvm_spec();
+    spec.hvm.vga = VgaKind::std;
+    spec.hvm.video_memkb = 8 * 1024;
+    EXPECT_EQ(refusal(spec).context, "videoram");
+    spec.hvm.vga = VgaKind::qxl;
+    EXPECT_EQ(refusal(spec).context, "videoram");
+    spec.hvm.vga = VgaKind::none;  // no card, so its memory does not matter
+    EXPECT_TRUE(QemuBackend().validate(spec).has_value());
+}
+
+TEST(QemuValidate, SoundCardsAndAWatchdogTakePciSlots)
+{
+    DomainSpec spec = pv_spec();
+    for (int i = 0; i < 27; ++i)
+        spec.disks.push_back(disk("/srv/d" + std::to_string(i) + ".img",
+                                  i < 26 ? "xvd" + std::string(1, char('a' + i)) : "xvda" + std::string(1, char('a' + i - 26))));
+    // The balloon, virtio-serial (the guest agent's port) and 27 virtio disks: 29 of the 30 slots.
+    EXPECT_TRUE(QemuBackend().validate(spec).has_value());
+    spec.watchdog = "i6300esb";
+    EXPECT_TRUE(QemuBackend().validate(spec).has_value());
+    spec.type = DomainType::hvm;
+    spec.hvm.soundhw = "ac97";
+    EXPECT_EQ(refusal(spec).context, "devices");
+    spec.hvm.soundhw = "sb16";  // ISA: no slot
+    EXPECT_TRUE(QemuBackend().validate(spec).has_value());
 }
 
 }  // namespace

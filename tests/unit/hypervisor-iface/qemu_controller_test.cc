@@ -179,6 +179,30 @@ TEST_F(QemuControllerTest, ControlReadyNamesTheQmpSocket)
     EXPECT_EQ(events[0].text, path);
 }
 
+TEST_F(QemuControllerTest, AGuestFoundInTheWatchdogStatusIsAWatchdogShutdown)
+{
+    // -action watchdog=pause: a watchdog that fired while no uxld listened left the guest
+    // paused in the status "watchdog"; the re-adopting controller reports it after ready.
+    start_fake([](const Json& command) -> FakeQemu::Answer {
+        if (command.value("execute", "") == "query-status")
+            return {{returns(command, Json{{"status", "watchdog"}, {"singlestep", false}, {"running", false}})}};
+        return qemu_like(command);
+    });
+    auto controller = make();
+    ASSERT_TRUE(run_until(io, [&] { return events.size() >= 2; }));
+    EXPECT_EQ(events[0].kind, GuestEvent::control_ready);
+    EXPECT_EQ(events[1].kind, GuestEvent::shutdown_requested);
+    EXPECT_EQ(events[1].reason, ShutdownReason::watchdog);
+}
+
+TEST_F(QemuControllerTest, ARunningGuestAtConnectIsOnlyReady)
+{
+    auto controller = ready();
+    for (int i = 0; i < 5; ++i)
+        io.run_one_for(10ms);
+    EXPECT_TRUE(events.empty());
+}
+
 TEST_F(QemuControllerTest, WaitsForQemuToListen)
 {
     auto controller = make();

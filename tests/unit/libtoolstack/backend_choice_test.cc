@@ -133,6 +133,18 @@ TEST(UnhonouredKeys, AreWarnedAboutNamingTheKeyAndTheBackend)
     EXPECT_EQ(hvm.find("vnc is ignored"), std::string::npos) << "QEMU gives HVM guests VNC:\n" << hvm;
     EXPECT_NE(hvm.find("sdl is ignored by the qemu backend: uxl runs guests from a daemon"), std::string::npos)
         << hvm;
+    r = check("name=\"a\"\ntype=\"hvm\"\nviridian=1\nstdvga=1\nsoundhw=\"hda\"\nrtc_timeoffset=5\n");
+    const std::string machine = r.render("");
+    EXPECT_NE(machine.find("viridian is ignored by the qemu backend: QEMU gives Hyper-V enlightenments only under KVM"),
+              std::string::npos)
+        << machine;
+    for (const char* mapped : {"stdvga is", "soundhw is", "rtc_timeoffset is"})
+        EXPECT_EQ(machine.find(mapped), std::string::npos) << mapped << " is mapped for HVM:\n" << machine;
+    r = check("name=\"a\"\nbackend=\"qemu\"\nkernel=\"/k\"\nstdvga=1\npae=0\n");
+    const std::string pv_machine = r.render("");
+    EXPECT_NE(pv_machine.find("stdvga is ignored by the qemu backend: it applies to HVM guests only"), std::string::npos)
+        << pv_machine;
+    EXPECT_NE(pv_machine.find("pae is ignored by the qemu backend"), std::string::npos) << pv_machine;
     r = check("name=\"a\"\nbackend=\"qemu\"\nkernel=\"/k\"\nvnc=1\nvfb=[\"vnc=1\"]\n");
     const std::string pv = r.render("");
     EXPECT_NE(pv.find("vnc is ignored by the qemu backend: uxl gives only HVM guests a display"), std::string::npos)

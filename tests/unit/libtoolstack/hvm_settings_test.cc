@@ -84,5 +84,75 @@ TEST(HvmSettings, VncKeysAreReadForHvm)
     // (libxl_json_test.cc checks that the JSON carries them to uxld.)
 }
 
+// A config xl exits on: the error, with the file and line of the setting.
+Error refusal(std::string_view text)
+{
+    ParseOutcome parsed = parse_config(text, "test.cfg");
+    EXPECT_TRUE(parsed.ok()) << parsed.diagnostics.xl_report();
+    Diagnostics diagnostics;
+    ConfigReader reader(parsed.config, diagnostics);
+    BuildOptions options;
+    options.config_path = "test.cfg";
+    auto spec = build_domain_spec(reader, options);
+    EXPECT_FALSE(spec.has_value());
+    return spec ? Error{} : spec.error();
+}
+
+TEST(HvmSettings, VgaNamesTheCardAndWinsOverStdvga)
+{
+    EXPECT_EQ(build(std::string(k_hvm) + "vga = \"stdvga\"\n").spec.hvm.vga, VgaKind::std);
+    EXPECT_EQ(build(std::string(k_hvm) + "vga = \"qxl\"\n").spec.hvm.vga, VgaKind::qxl);
+    EXPECT_EQ(build(std::string(k_hvm) + "vga = \"none\"\nstdvga = 1\n").spec.hvm.vga, VgaKind::none);
+    EXPECT_EQ(build(std::string(k_hvm) + "stdvga = 1\n").spec.hvm.vga, VgaKind::std);
+    EXPECT_EQ(build(std::string(k_hvm) + "stdvga = 0\n").spec.hvm.vga, VgaKind::cirrus);
+    EXPECT_EQ(build(k_hvm).spec.hvm.vga, VgaKind::unknown);
+}
+
+TEST(HvmSettings, UnknownVgaIsXlsErrorAtItsLine)
+{
+    const Error e = refusal(std::string(k_hvm) + "vga = \"vmware\"\n");
+    EXPECT_EQ(e.message, "Unknown vga \"vmware\" specified");
+    EXPECT_EQ(e.context, "test.cfg:3");
+}
+
+TEST(HvmSettings, BiosIsReadAndAnUnknownOneIsXlsError)
+{
+    EXPECT_EQ(build(std::string(k_hvm) + "bios = \"ovmf\"\n").spec.hvm.bios, BiosKind::ovmf);
+    const Error e = refusal(std::string(k_hvm) + "bios = \"uefi\"\n");
+    EXPECT_EQ(e.message, "ERROR: invalid value \"uefi\" for \"bios\"");
+    EXPECT_EQ(e.context, "test.cfg:3");
+}
+
+TEST(HvmSettings, PlatformFlagsSoundAndSdlAreReadForHvm)
+{
+    auto b = build(std::string(k_hvm) + "pae = 0\napic = 0\nacpi_s3 = 0\nacpi_s4 = 1\nnx = 0\nhpet = 0\n"
+                                        "soundhw = \"hda\"\nsdl = 1\n");
+    EXPECT_EQ(b.spec.hvm.pae, false);
+    EXPECT_EQ(b.spec.hvm.apic, false);
+    EXPECT_EQ(b.spec.hvm.acpi_s3, false);
+    EXPECT_EQ(b.spec.hvm.acpi_s4, true);
+    EXPECT_EQ(b.spec.hvm.nx, false);
+    EXPECT_EQ(b.spec.hvm.hpet, false);
+    EXPECT_EQ(b.spec.hvm.soundhw, "hda");
+    EXPECT_EQ(b.spec.hvm.sdl, true);
+}
+
+TEST(HvmSettings, PvReadsRtcTimeoffsetVideoramAndWatchdogButNoHvmFlag)
+{
+    auto b = build(std::string(k_pv) + "rtc_timeoffset = \"-3600\"\nvideoram = 16\nwatchdog = \"ib700\"\npae = 0\n");
+    EXPECT_EQ(b.spec.rtc_timeoffset, -3600);
+    EXPECT_EQ(b.spec.hvm.video_memkb, 16u * 1024);
+    EXPECT_EQ(b.spec.watchdog, "ib700");
+    EXPECT_FALSE(b.spec.hvm.pae.has_value());
+}
+
+TEST(HvmSettings, UnknownWatchdogIsRefusedAtItsLine)
+{
+    const Error e = refusal(std::string(k_pv) + "watchdog = \"softdog\"\n");
+    EXPECT_EQ(e.message,
+              "test.cfg:3: watchdog = \"softdog\" is not a watchdog uxl knows; use \"i6300esb\" or \"ib700\"");
+    EXPECT_EQ(e.context, "test.cfg:3");
+}
+
 }  // namespace
 }  // namespace uxl

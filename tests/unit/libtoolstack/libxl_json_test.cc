@@ -305,6 +305,40 @@ TEST(LibxlJson, LocaltimeUsbAndDeviceModelArgsTravelToo)
     EXPECT_EQ(domain_spec_to_libxl_yajl(*back), json);
 }
 
+TEST(LibxlJson, MachineKeysSitWhereLibxlHasThem)
+{
+    const auto json = json_of("name=\"x\"\ntype=\"hvm\"\nvideoram=32\nrtc_timeoffset=\"-1\"\napic=0\nbios=\"ovmf\"\n"
+                              "pae=0\nhpet=0\nvga=\"stdvga\"\nsdl=0\nsoundhw=\"ac97\"\n");
+    EXPECT_NE(json.find("        \"video_memkb\": 32768,\n        \"rtc_timeoffset\": 4294967295,\n"),
+              std::string::npos)
+        << json;
+    EXPECT_NE(json.find("        \"apic\": \"False\",\n        \"type.hvm\": {\n"
+                        "            \"bios\": \"ovmf\",\n            \"pae\": \"False\",\n"
+                        "            \"hpet\": \"False\",\n"
+                        "            \"vga\": {\n                \"kind\": \"std\"\n            },\n"),
+              std::string::npos)
+        << json;
+    EXPECT_NE(json.find("            \"sdl\": {\n                \"enable\": \"False\"\n            },\n"),
+              std::string::npos)
+        << json;
+    EXPECT_NE(json.find("            \"soundhw\": \"ac97\",\n"), std::string::npos) << json;
+}
+
+TEST(LibxlJson, MachineKeysComeBackFromTheJson)
+{
+    const DomainSpec spec = build("name=\"x\"\ntype=\"hvm\"\nvideoram=16\nrtc_timeoffset=\"-3600\"\napic=0\n"
+                                  "bios=\"ovmf\"\npae=0\nnx=1\nacpi_s3=0\nacpi_s4=0\nhpet=0\nstdvga=1\nsdl=1\n"
+                                  "soundhw=\"hda,sb16\"\nwatchdog=\"i6300esb\"\n");
+    const std::string json = domain_spec_to_libxl_yajl(spec);
+    auto back = domain_spec_from_libxl_json(json);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->hvm, spec.hvm);
+    EXPECT_EQ(back->rtc_timeoffset, -3600);
+    EXPECT_EQ(back->watchdog, "i6300esb");
+    EXPECT_EQ(back->backend, BackendKind::qemu);
+    EXPECT_EQ(domain_spec_to_libxl_yajl(*back), json);
+}
+
 TEST(LibxlJson, RoundTripGivesTheSameJson)
 {
     const auto json = domain_spec_to_libxl_yajl(build(k_full));

@@ -88,6 +88,16 @@ TEST(Protocol, OlderRequestsStillRoundTrip)
     EXPECT_TRUE(shutdown.reboot);
 }
 
+TEST(Protocol, ConsoleCarriesTheTypeAskedForOnlyWhenGiven)
+{
+    DomainRequest console{DomainRequest::Op::console, "g", "serial"};
+    auto back = round_trip<DomainRequest>(console);
+    EXPECT_EQ(back.op, DomainRequest::Op::console);
+    EXPECT_EQ(back.console_type, "serial");
+    EXPECT_EQ(encode_request(1, DomainRequest{DomainRequest::Op::console, "g"}).find("console_type"),
+              std::string::npos);
+}
+
 TEST(Protocol, ReplyCarriesDevices)
 {
     Reply reply;
