@@ -24,12 +24,15 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,6 +185,7 @@ private:
     Status open_console_log();
     Status listen_socket();
     Status start_guest();
+    Status keep_only_cap_kill();
 
     void handle_signals();
     void guest_exited(int wait_status);
@@ -229,6 +233,25 @@ Status Monitor::setup() {
         remove_files();
         return s;
     }
+    // An unprivileged guest's monitor keeps what it needs to kill the guest (another uid)
+    // and nothing more; reaping, the console and its own files need no capability.
+    if (m_plan.uid >= 0) {
+        if (auto s = keep_only_cap_kill(); !s) {
+            kill_guest_tree();
+            return s;
+        }
+    }
+    return {};
+}
+
+Status Monitor::keep_only_cap_kill() {
+    for (int cap = 0; cap <= 63; ++cap)
+        if (cap != CAP_KILL) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    data[0].effective = data[0].permitted = 1U << CAP_KILL;
+    if (::syscall(SYS_capset, &header, data) != 0) return std::unexpected(errno_text("capset"));
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::unexpected(errno_text("PR_SET_NO_NEW_PRIVS"));
     return {};
 }
 
@@ -311,6 +334,9 @@ Status Monitor::start_guest() {
     envp.push_back(nullptr);
     const char* workdir = m_plan.working_dir.c_str();
     const bool no_aslr = m_plan.disable_aslr;
+    const long guest_uid = m_plan.uid;
+    const long guest_gid = m_plan.gid;
+    std::vector<gid_t> groups(m_plan.groups.begin(), m_plan.groups.end());
     const int console = guest_end.get();
     const int log = m_log_fd.get();
     const int report = exec_write.get();
@@ -336,6 +362,17 @@ Status Monitor::start_guest() {
         // report > 2 because fds 0-2 were open before the pipe was made.
         ::close_range(3, report - 1, 0);
         ::close_range(report + 1, ~0U, 0);
+        if (guest_uid >= 0) {
+            // No capability survives: the bounding set first (while we still may), then the
+            // ids (setresuid from root clears the permitted and effective sets), then no way
+            // back through a set-user-ID program.
+            for (int cap = 0; cap <= 63; ++cap) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+            (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+            if (::setgroups(groups.size(), groups.data()) != 0) fail(5);
+            if (::setresgid(guest_gid, guest_gid, guest_gid) != 0) fail(5);
+            if (::setresuid(guest_uid, guest_uid, guest_uid) != 0) fail(5);
+            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(5);
+        }
         if (::chdir(workdir) != 0) fail(3);
         ::execve(argv[0], argv.data(), envp.data());
         fail(4);
@@ -360,6 +397,7 @@ Status Monitor::start_guest() {
     std::string what = msg[0] == 1   ? std::string("cannot disable ASLR")
                        : msg[0] == 2 ? std::string("cannot set up the guest's console")
                        : msg[0] == 3 ? "cannot change to working directory " + m_plan.working_dir
+                       : msg[0] == 5 ? "cannot run the guest as uid " + std::to_string(m_plan.uid)
                                      : "cannot execute " + m_plan.argv[0];
     return std::unexpected(errno_text(what, msg[1]));
 }

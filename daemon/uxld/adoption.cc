@@ -86,6 +86,8 @@ asio::awaitable<void> DomainManager::adopt(DomainRecord record)
                                    : DomainState::running;
     d->reason = parse_shutdown_reason(d->record.reason).value_or(ShutdownReason::none);
     d->control = ControlState::ready;
+    if (d->record.guest_uid >= 0)
+        m_uids.mark(static_cast<uid_t>(d->record.guest_uid));
     m_domains[d->record.instance] = d;
     if (status->running) {
         if (auto connected = connect_controller(d, ControllerSetup::Start::adopted); !connected)

@@ -1,6 +1,7 @@
 #include "device_setup.h"
 
 #include "tap_device.h"
+#include "undo_list.h"
 
 #include "uxl/vdev.h"
 
@@ -14,8 +15,9 @@ namespace fs = std::filesystem;
 namespace uxl::daemon {
 
 DeviceSetup::DeviceSetup(asio::any_io_executor executor, const DaemonPaths& paths, DaemonLog& log,
-                         StateStore& store, DeviceDefaults defaults)
-    : m_executor(std::move(executor)), m_paths(paths), m_log(log), m_store(store), m_defaults(std::move(defaults))
+                         StateStore& store, DeviceDefaults defaults, const GuestUidPool& uids)
+    : m_executor(std::move(executor)), m_paths(paths), m_log(log), m_store(store), m_defaults(std::move(defaults)),
+      m_uids(uids)
 {
 }
 
@@ -89,7 +91,9 @@ asio::awaitable<Result<void>> DeviceSetup::set_up_nic(DomainRecord& record, VifS
                                                    static_cast<std::uint32_t>(nic.devid));
     if (auto ok = validate_interface_name(tap); !ok)
         co_return fail(Errc::invalid_argument, "vif " + devid + ": " + ok.error().message);
-    if (auto ok = create_tap(tap, nic.mac); !ok)
+    // An unprivileged guest opens its tap itself: the tap is its uid's.
+    const uid_t owner = record.guest_uid >= 0 ? static_cast<uid_t>(record.guest_uid) : 0;
+    if (auto ok = create_tap(tap, nic.mac, owner); !ok)
         co_return fail(ok.error().code, "vif " + devid + ": " + ok.error().message);
     record.teardown.push_back(TeardownStep{key, tap, {}, {}, {}});
     (void)m_store.save(record);
@@ -170,16 +174,39 @@ asio::awaitable<Result<void>> DeviceSetup::limit_rate(DomainRecord& record, cons
     co_return Result<void>{};
 }
 
+Result<void> DeviceSetup::lend_to_guest(DomainRecord& record, const std::string& key, const std::string& path,
+                                        bool write, const std::string& what)
+{
+    if (record.guest_uid < 0 || path.empty())
+        return {};
+    const auto uid = static_cast<uid_t>(record.guest_uid);
+    const auto gid = static_cast<gid_t>(record.guest_gid);
+    auto lent = UXL_TRY(lend(path, uid, gid, write, m_uids, what));
+    if (!lent)
+        return {};
+    TeardownStep step;
+    step.device = key;
+    step.lent_path = lent->path;
+    step.lent_uid = lent->uid;
+    step.lent_gid = lent->gid;
+    step.lent_mode = lent->mode;
+    record.teardown.push_back(std::move(step));
+    (void)m_store.save(record);
+    return {};
+}
+
 asio::awaitable<Result<void>> DeviceSetup::set_up_disk(DomainRecord& record, DiskSpec& disk)
 {
-    if (!disk.script || disk.script->empty())
+    const std::string vdev = disk.vdev.value_or("");
+    const std::string key = "vbd/" + std::to_string(vdev_to_number(vdev).value_or(0));
+    if (!disk.script || disk.script->empty()) {
+        UXL_CO_TRY(lend_to_guest(record, key, disk.pdev_path.value_or(""), disk.readwrite, "disk " + vdev));
         co_return Result<void>{};
+    }
     const std::string domid = std::to_string(record.domid);
     const std::string script = resolve_script(*disk.script);
     const std::string target = disk.pdev_path.value_or("");
     const std::string mode = disk.readwrite ? "w" : "r";
-    const std::string vdev = disk.vdev.value_or("");
-    const std::string key = "vbd/" + std::to_string(vdev_to_number(vdev).value_or(0));
     std::vector<std::string> args = {target, mode, vdev, record.name, domid};
     std::vector<std::string> env = {"target=" + target, "mode=" + mode, "vdev=" + vdev,
                                     "domain=" + record.name, "domid=" + domid,
@@ -197,7 +224,24 @@ asio::awaitable<Result<void>> DeviceSetup::set_up_disk(DomainRecord& record, Dis
     if (path.empty())
         co_return fail(Errc::backend_failed, "disk " + vdev + ": " + script + " printed no device to use");
     disk.pdev_path = path;
+    UXL_CO_TRY(lend_to_guest(record, key, path, disk.readwrite, "disk " + vdev));
     co_return Result<void>{};
+}
+
+void DeviceSetup::give_back_lent(DomainRecord& record, const std::string& key, const std::string& keep)
+{
+    auto lent_here = [&](const TeardownStep& t) {
+        return t.device == key && !t.lent_path.empty() && t.lent_path != keep && t.script.empty() && t.tap.empty();
+    };
+    for (const TeardownStep& step : record.teardown) {
+        if (!lent_here(step) || record.guest_uid < 0)
+            continue;
+        Lent lent{step.lent_path, step.lent_uid, step.lent_gid, static_cast<mode_t>(step.lent_mode)};
+        if (auto ok = give_back(lent, static_cast<uid_t>(record.guest_uid)); !ok)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
+    }
+    std::erase_if(record.teardown, lent_here);
+    (void)m_store.save(record);
 }
 
 // Runs one teardown step: its hook, then its tap.
@@ -211,6 +255,11 @@ asio::awaitable<void> DeviceSetup::run_teardown_step(const DomainRecord& record,
     }
     if (!step.tap.empty()) {
         if (auto ok = delete_tap(step.tap); !ok)
+            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
+    }
+    if (!step.lent_path.empty() && record.guest_uid >= 0) {
+        Lent lent{step.lent_path, step.lent_uid, step.lent_gid, static_cast<mode_t>(step.lent_mode)};
+        if (auto ok = give_back(lent, static_cast<uid_t>(record.guest_uid)); !ok)
             m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
     }
 }

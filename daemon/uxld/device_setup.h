@@ -8,6 +8,7 @@
 #pragma once
 
 #include "daemon_log.h"
+#include "guest_users.h"
 #include "hook_runner.h"
 #include "paths.h"
 #include "state_store.h"
@@ -33,7 +34,7 @@ struct DeviceDefaults {
 class DeviceSetup {
 public:
     DeviceSetup(asio::any_io_executor executor, const DaemonPaths& paths, DaemonLog& log, StateStore& store,
-                DeviceDefaults defaults);
+                DeviceDefaults defaults, const GuestUidPool& uids);
 
     // Every vif, then every scripted disk, of `launch` (the domain's spec, about to be
     // planned): taps are named into it, scripted disks' paths replaced by what `add`
@@ -48,8 +49,16 @@ public:
                                              const VifSpec& nic);
 
     // One disk: a scripted disk's `add`, whose first output line becomes the path the
-    // backend opens. Plain files and devices need nothing.
+    // backend opens; then, for a guest with a uid of its own, that path lent to it
+    // (guest_users.h), with the step that gives it back.
     asio::awaitable<Result<void>> set_up_disk(DomainRecord& record, DiskSpec& disk);
+    // Lends `path` to the record's guest uid, if it has one and needs it; records the step.
+    Result<void> lend_to_guest(DomainRecord& record, const std::string& key, const std::string& path, bool write,
+                               const std::string& what);
+
+    // Gives back what device `key` has lent to the guest (guest_users.h), except `keep` (a
+    // cdrom's medium after cd-insert or cd-eject: the one now in the drive).
+    void give_back_lent(DomainRecord& record, const std::string& key, const std::string& keep);
 
     // Runs every recorded teardown step, last first; failures are logged, never fatal, as
     // with libxl.
@@ -70,6 +79,7 @@ private:
     DaemonLog& m_log;
     StateStore& m_store;
     DeviceDefaults m_defaults;
+    const GuestUidPool& m_uids;
 };
 
 }  // namespace uxl::daemon

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ asio::awaitable<Result<void>> DomainManager::launch(std::shared_ptr<Domain> d, A
     if (!done) {
         co_await undo.run();
         drop(*d);
+        release_guest_user(*d);
         co_return done;
     }
     undo.dismiss();
@@ -59,7 +61,8 @@ asio::awaitable<Result<void>> DomainManager::launch(std::shared_ptr<Domain> d, A
 asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Domain> d, AfterBoot after,
                                                               UndoList& undo)
 {
-    // 2. the backend: this build has it, it runs here, it accepts the spec.
+    // 2. the backend: this build has it, it runs here, it accepts the spec; the guest's uid.
+    UXL_CO_TRY(pick_guest_user(*d));
     UXL_CO_TRY(pick_backend(*d));
     // 3. the domain's private directory (the monitor's and the backend's files).
     UXL_CO_TRY(make_domain_dir(*d, undo));
@@ -107,9 +110,32 @@ Result<void> DomainManager::pick_backend(Domain& d)
     // guest that cannot boot.
     for (const auto& [what, path] : {std::pair<const char*, std::string>{"kernel", d.spec.kernel},
                                      {"ramdisk", d.spec.ramdisk}}) {
-        if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+        if (path.empty())
+            continue;
+        if (::access(path.c_str(), R_OK) != 0)
             return fail(Errc::invalid_argument, std::string(what) + " " + path + ": " + std::strerror(errno));
+        // An unprivileged guest reads (UML: runs) them itself.
+        if (d.record.guest_uid >= 0) {
+            const auto uid = static_cast<uid_t>(d.record.guest_uid);
+            UXL_TRY(check_reachable(path, uid, what));
+            if (!accessible_as(path, uid, false))
+                return fail(Errc::invalid_argument,
+                            std::string(what) + " " + path + " is not readable by the guest's uid " +
+                                std::to_string(uid) + " (uxl runs guests unprivileged): make it readable by others "
+                                "(chmod o+r " + path + ").",
+                            path);
+        }
     }
+    return {};
+}
+
+Result<void> DomainManager::pick_guest_user(Domain& d)
+{
+    if (!m_uids.enabled())
+        return {};
+    const uid_t uid = UXL_TRY(m_uids.allocate());
+    d.record.guest_uid = uid;
+    d.record.guest_gid = uid;
     return {};
 }
 
@@ -121,8 +147,16 @@ Result<void> DomainManager::make_domain_dir(Domain& d, UndoList& undo)
     fs::create_directories(dir, ec);
     if (ec)
         return fail(Errc::io, "cannot create " + dir + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
+    // The monitor's files are root's; the guest's own directory inside is its uid's, and
+    // the guest may pass through (not list) the domain's to reach it.
+    const bool own_uid = d.record.guest_uid >= 0;
+    ::chmod(dir.c_str(), own_uid ? 0711 : 0700);
     d.record.dir = dir;
+    d.record.guest_dir = dir + "/guest";
+    fs::create_directory(d.record.guest_dir, ec);
+    if (ec)
+        return fail(Errc::io, "cannot create " + d.record.guest_dir + ": " + ec.message());
+    ::chmod(d.record.guest_dir.c_str(), 0700);
     // Device setup saves the record as it goes (so that a restarted uxld can undo it), so
     // the state file goes with the directory.
     const int instance = d.record.instance;
@@ -131,6 +165,12 @@ Result<void> DomainManager::make_domain_dir(Domain& d, UndoList& undo)
         remove_domain_dir(dir);
         co_return;
     });
+    if (own_uid) {
+        const auto uid = static_cast<uid_t>(d.record.guest_uid);
+        if (::chown(d.record.guest_dir.c_str(), uid, static_cast<gid_t>(d.record.guest_gid)) != 0)
+            return fail(Errc::io, "cannot give " + d.record.guest_dir + " to the guest's uid: " + std::strerror(errno));
+        UXL_TRY(check_reachable(d.record.guest_dir + "/.", uid, "the guest's directory"));
+    }
     return {};
 }
 
@@ -152,7 +192,7 @@ asio::awaitable<Result<DomainSpec>> DomainManager::set_up_devices(std::shared_pt
 Result<LaunchPlan> DomainManager::plan_launch(Domain& d, const DomainSpec& launch)
 {
     DomainPaths paths;
-    paths.run_dir = d.record.dir;
+    paths.run_dir = d.record.backend_dir();
     paths.memory_dir = m_paths.mem_dir;
     auto plan = UXL_TRY(d.backend->plan_launch(launch, paths, d.record.domid));
     d.record.control_endpoint = plan.control_endpoint;
@@ -167,10 +207,16 @@ Result<LaunchPlan> DomainManager::plan_launch(Domain& d, const DomainSpec& launc
     d.record.memory_kb = plan.boot_memory_kb;
     d.record.memory_target_kb = plan.balloon_target_kb > 0 ? plan.balloon_target_kb : plan.boot_memory_kb;
     d.record.devices_changed = false;
+    // What the plan makes for the guest is the guest's (its uid's, when it has one).
+    auto give = [&d](const std::string& path) {
+        if (d.record.guest_uid >= 0)
+            (void)!::chown(path.c_str(), static_cast<uid_t>(d.record.guest_uid), static_cast<gid_t>(d.record.guest_gid));
+    };
     for (const auto& extra : plan.directories) {
         std::error_code ec;
         fs::create_directories(extra, ec);
         ::chmod(extra.c_str(), 0700);
+        give(extra);
     }
     // A copy already there is the domain's own (OVMF's variables after a reboot): kept.
     for (const LaunchPlan::FileCopy& copy : plan.file_copies) {
@@ -179,13 +225,14 @@ Result<LaunchPlan> DomainManager::plan_launch(Domain& d, const DomainSpec& launc
             ::chmod(copy.destination.c_str(), 0600);
         if (ec)
             return fail(Errc::io, "cannot copy " + copy.source + " to " + copy.destination + ": " + ec.message());
+        give(copy.destination);
     }
     return plan;
 }
 
 Result<void> DomainManager::connect_controller(const std::shared_ptr<Domain>& d, ControllerSetup::Start start)
 {
-    ControllerSetup setup{m_executor, d->record.dir, d->record.control_endpoint, start};
+    ControllerSetup setup{m_executor, d->record.backend_dir(), d->record.control_endpoint, start};
     auto controller = d->backend->make_controller(setup);
     if (!controller) {
         if (controller.error().code == Errc::unsupported)
@@ -207,10 +254,18 @@ asio::awaitable<Result<void>> DomainManager::start_monitor(std::shared_ptr<Domai
     const std::string dir = d->record.dir;
     MonitorPlan monitor_plan;
     monitor_plan.argv = plan.argv;
-    monitor_plan.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "LANG=C"};
+    monitor_plan.working_dir = plan.working_dir.empty() ? d->record.backend_dir() : plan.working_dir;
+    monitor_plan.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + monitor_plan.working_dir, "LANG=C"};
     monitor_plan.env.insert(monitor_plan.env.end(), plan.env.begin(), plan.env.end());
     monitor_plan.disable_aslr = plan.disable_aslr;
-    monitor_plan.working_dir = plan.working_dir.empty() ? dir : plan.working_dir;
+    if (d->record.guest_uid >= 0) {
+        monitor_plan.uid = d->record.guest_uid;
+        monitor_plan.gid = d->record.guest_gid;
+        // QEMU under KVM opens /dev/kvm, which is group kvm's.
+        if (d->backend->kind() == BackendKind::qemu)
+            if (const group* kvm = ::getgrnam("kvm"))
+                monitor_plan.groups.push_back(static_cast<long>(kvm->gr_gid));
+    }
     monitor_plan.console_log = m_paths.console_log(d->record.name);
     {
         errno = 0;

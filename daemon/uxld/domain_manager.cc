@@ -61,12 +61,21 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
     : m_executor(std::move(executor)), m_pool(pool), m_paths(std::move(paths)), m_log(log),
       m_store(m_paths.state_dir),
       m_conf(load_uxl_conf(m_paths.config_file, m_log)),
-      m_devices(m_executor, m_paths, m_log, m_store, m_conf.devices)
+      m_uids(m_conf.guests),
+      m_devices(m_executor, m_paths, m_log, m_store, m_conf.devices, m_uids)
 {
 }
 
 void DomainManager::announce_backends()
 {
+    if (m_uids.enabled())
+        m_log.write("Guests run unprivileged, each under a uid of its own from " + std::to_string(m_uids.settings().first) +
+                    "-" + std::to_string(m_uids.settings().last));
+    else if (m_uids.settings().as_root)
+        m_log.write("warning: guests run as root (uxl.conf guest.run_as_root = 1): a guest that escapes its kernel "
+                    "is root on this host");
+    else
+        m_log.write("Guests run as uxld's own user (uxld is not root)");
     auto qemu = make_backend(BackendKind::qemu, m_conf.backends);
     if (!qemu) {
         m_log.write("warning: " + qemu.error().message + "; QEMU guests cannot be created");
@@ -497,8 +506,15 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
     if (auto r = m_store.remove(d->record.instance); !r)
         m_log.write("warning: " + r.error().message);
     remove_domain_dir(d->record.dir);
+    release_guest_user(*d);
     d->tearing_down = false;
     notify_waiters(*d);
+}
+
+void DomainManager::release_guest_user(Domain& d)
+{
+    if (d.record.guest_uid >= 0)
+        m_uids.release(static_cast<uid_t>(d.record.guest_uid));
 }
 
 void DomainManager::notify_waiters(Domain& d)

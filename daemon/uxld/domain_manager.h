@@ -155,6 +155,11 @@ private:
                                                                Result<std::string> attached);
     protocol::DeviceInfo device_info(const Domain& d, const DeviceEntry& entry) const;
 
+    // Step 2: the guest's uid (guest_users.h), when guests run unprivileged.
+    Result<void> pick_guest_user(Domain& d);
+    // The guest's uid back to the pool, once everything lent to it has been given back.
+    void release_guest_user(Domain& d);
+
     // ---- Re-adoption (adoption.cc)
     asio::awaitable<void> adopt(DomainRecord record);
     asio::awaitable<void> forget_stale(const DomainRecord& record, const std::string& why);
@@ -165,6 +170,7 @@ private:
     DaemonLog& m_log;
     StateStore m_store;
     UxlConf m_conf;  // read once at start; before m_devices, which is made from it
+    GuestUidPool m_uids;  // the guests' uids (guest_users.h)
     DeviceSetup m_devices;
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };

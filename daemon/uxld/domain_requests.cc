@@ -246,7 +246,13 @@ asio::awaitable<Result<void>> DomainManager::change_cdrom(const std::string& dom
     if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
         co_return fail(Errc::invalid_argument, "Cannot stat file: " + path);
     const int slot = vdev_to_number(vdev).value_or(-1);  // a configured disk's slot is its devid
+    // An unprivileged guest opens the new medium itself: lent to it, and the old one given
+    // back once the drive has changed (the new one, if it has not).
+    const std::string key = "vbd/" + std::to_string(slot);
+    const std::string old_path = it->pdev_path.value_or("");
+    UXL_CO_TRY(m_devices.lend_to_guest(dom->record, key, path, false, "cdrom " + vdev));
     auto changed = co_await dom->controller->change_cdrom(slot, vdev, path, wanted.format);
+    m_devices.give_back_lent(dom->record, key, changed ? path : old_path);
     UXL_CO_TRY(changed);
     // As libxl: the domain's config names the medium now in the drive.
     it->pdev_path = wanted.pdev_path;

@@ -124,7 +124,9 @@ bool create_directories(const DaemonPaths& paths, std::string& error)
             return false;
         }
     }
-    ::chmod(paths.run_dir.c_str(), 0700);
+    // Guests with uids of their own pass through (never list) the domains' directories to
+    // their own inside.
+    ::chmod(paths.run_dir.c_str(), 0711);
     ::chmod(paths.state_dir.c_str(), 0700);
     return true;
 }

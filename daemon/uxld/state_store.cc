@@ -20,9 +20,12 @@ using Json = nlohmann::json;
 Json to_json(const DomainRecord& r)
 {
     Json steps = Json::array();
-    for (const auto& t : r.teardown)
-        steps.push_back(Json{{"device", t.device}, {"tap", t.tap}, {"script", t.script},
-                             {"args", t.args}, {"env", t.env}});
+    for (const auto& t : r.teardown) {
+        Json step{{"device", t.device}, {"tap", t.tap}, {"script", t.script}, {"args", t.args}, {"env", t.env}};
+        if (!t.lent_path.empty())
+            step["lent"] = Json{{"path", t.lent_path}, {"uid", t.lent_uid}, {"gid", t.lent_gid}, {"mode", t.lent_mode}};
+        steps.push_back(std::move(step));
+    }
     Json devices = Json::array();
     for (const auto& d : r.devices)
         devices.push_back(Json{{"kind", to_string(d.kind)}, {"devid", d.devid}, {"slot", d.slot},
@@ -36,6 +39,8 @@ Json to_json(const DomainRecord& r)
                 {"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
                 {"config_path", r.config_path}, {"dir", r.dir},
+                {"guest_dir", r.guest_dir},     {"guest_uid", r.guest_uid},
+                {"guest_gid", r.guest_gid},
                 {"control_endpoint", r.control_endpoint},
                 {"started_at", r.started_at},   {"paused", r.paused},
                 {"shut_down", r.shut_down},     {"reason", r.reason}};
@@ -50,6 +55,9 @@ DomainRecord from_json(const Json& j)
     r.config_json = j.at("config").get<std::string>();
     r.config_path = j.value("config_path", "");
     r.dir = j.at("dir").get<std::string>();
+    r.guest_dir = j.value("guest_dir", "");
+    r.guest_uid = j.value("guest_uid", -1L);
+    r.guest_gid = j.value("guest_gid", -1L);
     r.control_endpoint = j.value("control_endpoint", "");
     r.started_at = j.value("started_at", 0.0);
     r.paused = j.value("paused", false);
@@ -63,6 +71,12 @@ DomainRecord from_json(const Json& j)
             step.script = t.value("script", "");
             step.args = t.value("args", std::vector<std::string>{});
             step.env = t.value("env", std::vector<std::string>{});
+            if (auto lent = t.find("lent"); lent != t.end() && lent->is_object()) {
+                step.lent_path = lent->value("path", "");
+                step.lent_uid = lent->value("uid", 0u);
+                step.lent_gid = lent->value("gid", 0u);
+                step.lent_mode = lent->value("mode", 0u);
+            }
             r.teardown.push_back(std::move(step));
         }
     }

@@ -14,15 +14,18 @@
 
 namespace uxl::daemon {
 
-// One thing to undo when the domain goes away: a hook script to run (`down`/`remove`) or
-// a tap to delete. Recorded as soon as the thing exists, so that a daemon restarted in
-// between still tears it down, once.
+// One thing to undo when the domain goes away: a hook script to run (`down`/`remove`), a
+// tap to delete, or a file lent to the guest's uid to give back (guest_users.h). Recorded as
+// soon as the thing exists, so that a daemon restarted in between still tears it down, once.
 struct TeardownStep {
     std::string device;              // the device it belongs to ("vif/1", "vbd/51728")
     std::string tap;                 // a tap to delete, or empty
     std::string script;              // a hook to run, or empty
     std::vector<std::string> args;
     std::vector<std::string> env;
+    // A file lent to the guest: its owner, group and mode before (lent_path empty: none).
+    std::string lent_path;
+    unsigned lent_uid = 0, lent_gid = 0, lent_mode = 0;
 };
 
 // The kind of a guest device, by xenstore's names (as in TeardownStep::device: "vif/1").
@@ -58,6 +61,12 @@ struct DomainRecord {
     std::string config_json;   // libxl_domain_config, as received
     std::string config_path;
     std::string dir;           // the per-domain directory: the monitor's and the backend's files
+    // The guest's own directory inside `dir` (DomainPaths::run_dir: what the guest process
+    // writes), owned by its uid; empty in records of older uxlds, whose guests used `dir`.
+    std::string guest_dir;
+    // The uid and gid the guest runs under (guest_users.h); -1: root.
+    long guest_uid = -1;
+    long guest_gid = -1;
     std::string control_endpoint;  // LaunchPlan::control_endpoint, for the controller
     double started_at = 0;
     bool paused = false;
@@ -74,6 +83,9 @@ struct DomainRecord {
     // A device was attached or detached since the guest was started: its command line no
     // longer describes it, so a reboot must start it anew rather than in place.
     bool devices_changed = false;
+
+    // The backend's directory: guest_dir, or `dir` for an older record.
+    const std::string& backend_dir() const { return guest_dir.empty() ? dir : guest_dir; }
 };
 
 class StateStore {

@@ -98,7 +98,7 @@ bool interface_exists(std::string_view name)
     return ::if_nametoindex(std::string(name).c_str()) != 0;
 }
 
-Result<void> create_tap(std::string_view name, const MacAddress& guest_mac)
+Result<void> create_tap(std::string_view name, const MacAddress& guest_mac, uid_t owner)
 {
     UXL_TRY(validate_interface_name(name));
     if (interface_exists(name))
@@ -114,7 +114,7 @@ Result<void> create_tap(std::string_view name, const MacAddress& guest_mac)
                                                   " already exists.", std::string(name));
         return syscall_error("TUNSETIFF", name, errno);
     }
-    if (::ioctl(tun.get(), TUNSETOWNER, 0UL) < 0)
+    if (::ioctl(tun.get(), TUNSETOWNER, static_cast<unsigned long>(owner)) < 0)
         return syscall_error("TUNSETOWNER", name, errno);
 
     Fd control(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

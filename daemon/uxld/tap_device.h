@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 namespace uxl::daemon {
 
 // "vif<domid>.<devid>", xl's default backend name on Linux.
@@ -25,10 +27,11 @@ Result<void> validate_interface_name(std::string_view name);
 // Whether a network interface of that name exists (in the current namespace).
 bool interface_exists(std::string_view name);
 
-// Creates the persistent tap `name`, owned by root, with the host-side MAC derived from the
-// guest's (host_side_mac: first byte 0xfe), and brings it up. Fails with already_exists if
-// an interface of that name exists; on any failure nothing is left behind.
-Result<void> create_tap(std::string_view name, const MacAddress& guest_mac);
+// Creates the persistent tap `name`, owned by `owner` (TUNSETOWNER: the uid that may attach
+// to it without CAP_NET_ADMIN; an unprivileged guest's), with the host-side MAC derived from
+// the guest's (host_side_mac: first byte 0xfe), and brings it up. Fails with already_exists
+// if an interface of that name exists; on any failure nothing is left behind.
+Result<void> create_tap(std::string_view name, const MacAddress& guest_mac, uid_t owner = 0);
 
 // Removes the persistent tap `name`. A missing interface is success (teardown is
 // idempotent); an interface that is not a tap, or a tap still attached to a process

@@ -3,6 +3,7 @@
 #include "uxl/config_file.h"
 #include "uxl/config_reader.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +41,22 @@ UxlConf load_uxl_conf(const std::string& config_file, DaemonLog& log)
             log.write("warning: " + config_file + ": qemu.accelerator must be \"auto\", \"kvm\" or \"tcg\", not \"" +
                       *v + "\"; using \"auto\"");
     }
+
+    GuestUserSettings& guests = conf.guests;
+    if (auto v = reader.get_string("guest.uid_range")) {
+        unsigned long first = 0, last = 0;
+        char extra = 0;
+        if (std::sscanf(v->c_str(), "%lu-%lu%c", &first, &last, &extra) == 2 && first > 0 && first <= last &&
+            last < 2147483648UL) {
+            guests.first = static_cast<uid_t>(first);
+            guests.last = static_cast<uid_t>(last);
+        } else {
+            log.write("warning: " + config_file + ": guest.uid_range must be \"FIRST-LAST\" (uids from 1 to 2147483647), "
+                      "not \"" + *v + "\"; using " + std::to_string(guests.first) + "-" + std::to_string(guests.last));
+        }
+    }
+    if (auto v = reader.get_bounded_long("guest.run_as_root", 0, 1))
+        guests.as_root = *v == 1;
 
     if (!diagnostics.empty())
         log.write("warning: " + diagnostics.xl_report());

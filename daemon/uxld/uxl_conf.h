@@ -4,6 +4,7 @@
 
 #include "daemon_log.h"
 #include "device_setup.h"
+#include "guest_users.h"
 
 #include "uxl/backend.h"
 
@@ -14,6 +15,7 @@ namespace uxl::daemon {
 struct UxlConf {
     DeviceDefaults devices;
     BackendSettings backends;
+    GuestUserSettings guests;
 };
 
 // Absent: xl's defaults. Unparsable: the defaults, and a warning in `log`; so is a value

@@ -197,6 +197,17 @@ awaitable<Result<std::string>> sysrq_keys(std::shared_ptr<State> state, std::str
 }
 
 
+// system_reset: with the plan's reboot=shutdown QEMU goes down at once, and its SHUTDOWN may
+// reach the daemon, which then closes the controller, before the command's answer does. A
+// reset that brought the guest down did what it was asked.
+awaitable<Result<void>> reset(std::shared_ptr<State> state)
+{
+    auto reply = co_await state->run("system_reset");
+    if (!reply && !state->going_down)
+        co_return std::unexpected(reply.error());
+    co_return Result<void>{};
+}
+
 // A clean poweroff or reboot asked of the guest agent (guest_agent.h), when QEMU says the
 // guest has the agent's port open; Errc::unsupported when it has not, or nothing answers.
 awaitable<Result<void>> agent_shutdown(std::shared_ptr<State> state, std::string mode)
@@ -260,7 +271,7 @@ public:
         if (name == "nmi")
             return simple(m_state, "inject-nmi");
         if (name == "reset")
-            return simple(m_state, "system_reset");
+            return reset(m_state);
         if (name == "s3resume")
             return simple(m_state, "system_wakeup");
         return refuse<void>("QEMU cannot send the " + std::string(name) +

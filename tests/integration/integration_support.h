@@ -12,6 +12,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -289,6 +290,7 @@ struct GuestImage {
             return;
         }
         dir = tmpl;
+        ::chmod(dir.c_str(), 0755);  // guests run unprivileged: they read it themselves
         path = dir + "/initramfs.cpio.gz";
         RunResult r = run({"/bin/sh", std::string(UXL_SOURCE_DIR) + "/share/examples/build-guest.sh", path}, {}, "",
                           120s);

@@ -34,7 +34,7 @@
 
 namespace uxl_integration {
 
-std::string random_suffix()
+inline std::string random_suffix()
 {
     std::random_device rd;
     std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
@@ -46,7 +46,7 @@ std::string random_suffix()
     return s;
 }
 
-std::string find_tool(std::initializer_list<const char*> candidates)
+inline std::string find_tool(std::initializer_list<const char*> candidates)
 {
     for (const char* c : candidates)
         if (::access(c, X_OK) == 0)
@@ -88,6 +88,8 @@ protected:
         char tmpl[] = "/tmp/uxldt.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         m_root = tmpl;
+        // uxld runs each guest under a uid of its own, which must pass through to its files.
+        ::chmod(m_root.c_str(), 0711);
         m_socket = m_root + "/uxld.sock";
         fs::create_directories(m_root + "/cfg");
         fs::create_directories(m_root + "/img");

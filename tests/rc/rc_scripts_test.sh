@@ -37,6 +37,8 @@ check() { # check DESCRIPTION COMMAND...
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxl-rc-test.XXXXXX")
+# uxld runs each guest under a uid of its own, which must pass through to its files.
+chmod 0711 "$tmp"
 root=$tmp/root
 UXL_SOCKET=$root/uxld.sock
 UXLD_FLAGS="--root $root"

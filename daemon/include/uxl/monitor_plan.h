@@ -24,6 +24,12 @@ struct MonitorPlan {
     std::string working_dir = "/";
     std::string console_log;          // every console byte is appended here
     std::size_t ring_bytes = 65536;   // console replay kept in memory
+    // The guest's identity (guest_users.h in uxld): with uid >= 0 the guest's child drops
+    // every capability (bounding set included), sets these groups, gid and uid and
+    // PR_SET_NO_NEW_PRIVS before exec. -1: it keeps the monitor's (root's).
+    long uid = -1;
+    long gid = -1;
+    std::vector<long> groups;         // supplementary groups (kvm's, for a QEMU under KVM)
 
     // The most console replay a plan may ask the monitor to keep.
     static constexpr std::size_t max_ring_bytes = 64 << 20;
@@ -39,6 +45,11 @@ inline std::string encode_monitor_plan(const MonitorPlan& plan)
     j["working_dir"] = plan.working_dir;
     j["console_log"] = plan.console_log;
     j["ring_bytes"] = plan.ring_bytes;
+    if (plan.uid >= 0) {
+        j["uid"] = plan.uid;
+        j["gid"] = plan.gid;
+        j["groups"] = plan.groups;
+    }
     return j.dump(2) + "\n";
 }
 
@@ -90,6 +101,23 @@ inline std::expected<MonitorPlan, std::string> parse_monitor_plan(std::string_vi
             return std::unexpected("ring_bytes must be a number from 0 to " +
                                    std::to_string(MonitorPlan::max_ring_bytes));
         plan.ring_bytes = j["ring_bytes"].get<std::size_t>();
+    }
+    // A uid or gid is 0 to 2^31 - 1 (root, 0, is a uid too, though uxld never asks for it).
+    auto id = [](const nlohmann::json& v) { return v.is_number_integer() && v.get<long>() >= 0 && v.get<long>() < 2147483648L; };
+    if (j.contains("uid") || j.contains("gid")) {
+        if (!j.contains("uid") || !j.contains("gid") || !id(j["uid"]) || !id(j["gid"]))
+            return std::unexpected("uid and gid must both be numbers from 0 to 2147483647");
+        plan.uid = j["uid"].get<long>();
+        plan.gid = j["gid"].get<long>();
+    }
+    if (j.contains("groups")) {
+        if (!j["groups"].is_array() || j["groups"].size() > 16)
+            return std::unexpected("groups must be an array of at most 16 gids");
+        for (auto& g : j["groups"]) {
+            if (!id(g))
+                return std::unexpected("groups must be an array of at most 16 gids");
+            plan.groups.push_back(g.get<long>());
+        }
     }
     return plan;
 }
