@@ -123,6 +123,15 @@ void ControlServer::close()
         ::unlink(m_path.c_str());
 }
 
+bool ControlServer::client_is_root(int fd)
+{
+    struct ucred cred {};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return false;
+    return cred.uid == 0 || cred.uid == ::geteuid();
+}
+
 bool ControlServer::peer_allowed(int fd, std::string& who) const
 {
     struct ucred cred {};
@@ -291,7 +300,8 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
     reply.id = id;
 
     if (auto* r = std::get_if<protocol::CreateRequest>(&request.request)) {
-        auto domid = co_await m_manager.create(*r);
+        const bool root_client = client_is_root(socket.native_handle());
+        auto domid = co_await m_manager.create(*r, root_client);
         if (!domid)
             co_return error_reply(id, domid.error());
         reply.domid = *domid;
@@ -385,7 +395,8 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
         co_return reply;
     }
     if (auto* r = std::get_if<protocol::DeviceAttachRequest>(&request.request)) {
-        auto device = co_await m_manager.attach_device(*r);
+        const bool root_client = client_is_root(socket.native_handle());
+        auto device = co_await m_manager.attach_device(*r, root_client);
         if (!device)
             co_return error_reply(id, device.error());
         reply.devices.push_back(std::move(*device));

@@ -29,6 +29,8 @@ private:
                                             asio::local::stream_protocol::socket& socket,
                                             bool& switched_to_console);
     bool peer_allowed(int fd, std::string& who) const;
+    // Whether the client on `fd` is root (or uxld's own user): group uxl members are not.
+    static bool client_is_root(int fd);
 
     asio::any_io_executor m_executor;
     DomainManager& m_manager;

@@ -29,12 +29,19 @@ namespace uxl::daemon {
 
 // ---- Create -------------------------------------------------------------------------
 
-asio::awaitable<Result<int>> DomainManager::create(const protocol::CreateRequest& request)
+asio::awaitable<Result<int>> DomainManager::create(const protocol::CreateRequest& request, bool root_client)
 {
     auto spec = domain_spec_from_libxl_json(request.config_json);
     if (!spec)
         co_return fail(Errc::invalid_argument, "the domain config is not valid: " + spec.error().message);
     UXL_CO_TRY(check_domain_name(spec->name));
+    if (!root_client) {
+        UXL_CO_TRY(check_client_scripts(*spec));
+        if (!m_uids.enabled())
+            co_return fail(Errc::invalid_argument,
+                           "Only root may create domains while guests run as root (uxl.conf guest.run_as_root = 1): "
+                           "a guest's kernel would run as root.");
+    }
     // 1. the name and a domid, taken now: from here on the name is not free.
     std::shared_ptr<Domain> d;
     UXL_CO_TRY_ASSIGN(d, reserve(std::move(*spec), request.config_json, request.config_path));
@@ -126,6 +133,30 @@ Result<void> DomainManager::pick_backend(Domain& d)
                             path);
         }
     }
+    return {};
+}
+
+Result<void> DomainManager::check_client_scripts(const DomainSpec& spec) const
+{
+    std::error_code ec;
+    const fs::path dir = fs::weakly_canonical(m_paths.scripts_dir, ec);
+    auto check = [&](const std::optional<std::string>& script, const std::string& what) -> Result<void> {
+        if (!script || script->empty())
+            return {};
+        const fs::path path = script->starts_with('/') ? fs::path(*script) : fs::path(m_paths.scripts_dir) / *script;
+        std::error_code ignored;
+        const fs::path resolved = fs::weakly_canonical(path, ignored);
+        if (resolved.parent_path() == dir && !resolved.filename().empty())
+            return {};
+        return fail(Errc::invalid_argument,
+                    what + ": script=" + *script + " is not in uxld's scripts directory " + m_paths.scripts_dir +
+                        "; only root may name other hook scripts (members of group uxl use the installed ones).",
+                    *script);
+    };
+    for (const VifSpec& nic : spec.nics)
+        UXL_TRY(check(nic.script, "vif " + std::to_string(nic.devid)));
+    for (const DiskSpec& disk : spec.disks)
+        UXL_TRY(check(disk.script, "disk " + disk.vdev.value_or("")));
     return {};
 }
 

@@ -241,7 +241,13 @@ Result<std::vector<protocol::DomainInfo>> DomainManager::list(const std::string&
 
 std::vector<std::pair<std::string, std::string>> DomainManager::host_info() const
 {
-    return host_info_lines(m_paths, m_conf.backends, m_domains.size());
+    auto lines = host_info_lines(m_paths, m_conf.backends, m_domains.size());
+    const GuestUserSettings& users = m_uids.settings();
+    std::string guest_users = m_uids.enabled() ? "uids " + std::to_string(users.first) + "-" + std::to_string(users.last)
+                              : users.as_root  ? std::string("root (uxl.conf guest.run_as_root = 1)")
+                                               : std::string("uxld's own user (uxld is not root)");
+    lines.emplace_back("guest_users", guest_users);
+    return lines;
 }
 
 void DomainManager::persist_spec(Domain& d)

@@ -50,7 +50,9 @@ public:
     asio::awaitable<void> adopt_existing();
 
     // Requests, each called from a control session on the loop thread.
-    asio::awaitable<Result<int>> create(const protocol::CreateRequest& request);
+    // `root_client`: the request came from root (or uxld's own user); other clients, members
+    // of group uxl, may only name hook scripts from the scripts directory.
+    asio::awaitable<Result<int>> create(const protocol::CreateRequest& request, bool root_client = true);
     // shutdown: asks the guest to power off cleanly, once it can take that (waiting for it
     // within a bound); `fallback` (-F) halts a guest that cannot. A reboot in place that
     // follows is taken as the poweroff that was asked for. reboot: a host-initiated reboot.
@@ -78,7 +80,8 @@ public:
                                                                            const std::string& type = {});
 
     // Hot-plug (block-attach, network-attach, ...-detach) and the device lists.
-    asio::awaitable<Result<protocol::DeviceInfo>> attach_device(const protocol::DeviceAttachRequest& request);
+    asio::awaitable<Result<protocol::DeviceInfo>> attach_device(const protocol::DeviceAttachRequest& request,
+                                                               bool root_client = true);
     asio::awaitable<Result<void>> detach_device(const protocol::DeviceDetachRequest& request);
     Result<std::vector<protocol::DeviceInfo>> devices(const std::string& domain,
                                                       protocol::DeviceKind kind) const;
@@ -157,6 +160,10 @@ private:
 
     // Step 2: the guest's uid (guest_users.h), when guests run unprivileged.
     Result<void> pick_guest_user(Domain& d);
+    // A client that is not root names hook scripts from the scripts directory only: every
+    // script= of `spec` (the path it would run, resolved as DeviceSetup does) must be a file
+    // directly in it. Errc::invalid_argument naming the script otherwise.
+    Result<void> check_client_scripts(const DomainSpec& spec) const;
     // The guest's uid back to the pool, once everything lent to it has been given back.
     void release_guest_user(Domain& d);
 

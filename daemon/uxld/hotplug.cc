@@ -127,11 +127,23 @@ Result<std::vector<protocol::DeviceInfo>> DomainManager::devices(const std::stri
     return out;
 }
 
-asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_device(const protocol::DeviceAttachRequest& request)
+asio::awaitable<Result<protocol::DeviceInfo>> DomainManager::attach_device(const protocol::DeviceAttachRequest& request,
+                                                                          bool root_client)
 {
     std::shared_ptr<Domain> d;
     UXL_CO_TRY_ASSIGN(d, find_or_fail(request.domain));
     UXL_CO_TRY(check_hotplug(*d, request.kind));
+    if (!root_client) {
+        // The same words attach_disk / attach_nic parse, for their script= alone.
+        DomainSpec scripts;
+        if (request.kind == protocol::DeviceKind::disk) {
+            if (auto disk = parse_disk_spec(request.spec, "command line"))
+                scripts.disks.push_back(*disk);
+        } else if (auto nic = parse_network_attach_tokens(request.spec, nullptr)) {
+            scripts.nics.push_back(*nic);
+        }
+        UXL_CO_TRY(check_client_scripts(scripts));
+    }
     if (request.kind == protocol::DeviceKind::disk)
         co_return co_await attach_disk(d, request.spec);
     co_return co_await attach_nic(d, request.spec);

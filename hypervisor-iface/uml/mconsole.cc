@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <array>
@@ -538,6 +539,9 @@ Result<NotifyListener> NotifyListener::create(asio::any_io_executor executor, st
     if (ec)
         return fail(Errc::io, "Cannot listen for mconsole notifications at " + path + ": " +
                                   ec.message() + ".", path);
+    // The guest, which may run under a uid of its own, sends here: its directory (which it
+    // alone may enter) is what guards the socket, not the socket's mode.
+    (void)::chmod(path.c_str(), 0666);
     asio::co_spawn(executor, Impl::listen(impl), asio::detached);
     return NotifyListener(std::move(impl));
 }

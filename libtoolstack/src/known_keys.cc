@@ -119,7 +119,7 @@ constexpr std::string_view k_global_keys[] = {
     "vm.hvm.cpumask", "vm.pv.cpumask", "domid_policy", "remus.default.netbufscript",
     "colo.default.proxyscript",
     // uxl.conf's own settings.
-    "hotplug.timeout", "qemu.accelerator",
+    "hotplug.timeout", "qemu.accelerator", "guest.uid_range", "guest.run_as_root",
 };
 
 const std::vector<std::string_view>& sorted_keys()
