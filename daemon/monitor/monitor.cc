@@ -27,6 +27,8 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -337,6 +339,9 @@ Status Monitor::start_guest() {
     const long guest_uid = m_plan.uid;
     const long guest_gid = m_plan.gid;
     std::vector<gid_t> groups(m_plan.groups.begin(), m_plan.groups.end());
+    struct stat tun {};
+    const bool has_tun = ::stat("/dev/net/tun", &tun) == 0 && S_ISCHR(tun.st_mode);
+    const dev_t tun_device = tun.st_rdev;
     const int console = guest_end.get();
     const int log = m_log_fd.get();
     const int report = exec_write.get();
@@ -362,6 +367,17 @@ Status Monitor::start_guest() {
         // report > 2 because fds 0-2 were open before the pipe was made.
         ::close_range(3, report - 1, 0);
         ::close_range(report + 1, ~0U, 0);
+        if (guest_uid >= 0 && has_tun) {
+            // /dev/net/tun is often root's alone (mode 0600): the guest, which opens it to
+            // attach to its taps (owned by its uid), gets a node of its own, in a mount
+            // namespace of its own whose /dev/net is a small tmpfs. Host mounts still reach
+            // it (slave propagation); nothing of it reaches the host.
+            if (::unshare(CLONE_NEWNS) != 0) fail(6);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail(6);
+            if (::mount("tmpfs", "/dev/net", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=16k") != 0) fail(6);
+            if (::mknod("/dev/net/tun", S_IFCHR | 0600, tun_device) != 0) fail(6);
+            if (::chown("/dev/net/tun", guest_uid, guest_gid) != 0) fail(6);
+        }
         if (guest_uid >= 0) {
             // No capability survives: the bounding set first (while we still may), then the
             // ids (setresuid from root clears the permitted and effective sets), then no way
@@ -398,6 +414,7 @@ Status Monitor::start_guest() {
                        : msg[0] == 2 ? std::string("cannot set up the guest's console")
                        : msg[0] == 3 ? "cannot change to working directory " + m_plan.working_dir
                        : msg[0] == 5 ? "cannot run the guest as uid " + std::to_string(m_plan.uid)
+                       : msg[0] == 6 ? std::string("cannot give the guest a /dev/net/tun of its own")
                                      : "cannot execute " + m_plan.argv[0];
     return std::unexpected(errno_text(what, msg[1]));
 }
