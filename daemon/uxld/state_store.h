@@ -74,6 +74,9 @@ struct DomainRecord {
     // A device was attached or detached since the guest was started: its command line no
     // longer describes it, so a reboot must start it anew rather than in place.
     bool devices_changed = false;
+    // The guest's cgroup: its leaf's name under uxl's parent (cgroups.h); empty when the
+    // guest runs without one.
+    std::string cgroup;
 };
 
 class StateStore {
