@@ -14,6 +14,7 @@
 //    facts in host_info.h.
 #pragma once
 
+#include "cgroups.h"
 #include "daemon_log.h"
 #include "device_setup.h"
 #include "domain.h"
@@ -82,6 +83,15 @@ public:
     asio::awaitable<Result<void>> detach_device(const protocol::DeviceDetachRequest& request);
     Result<std::vector<protocol::DeviceInfo>> devices(const std::string& domain,
                                                       protocol::DeviceKind kind) const;
+
+    // sched-credit -d DOM -w W -c C: the weight and/or cap, into the guest's cgroup and its
+    // stored config (list() shows them).
+    Result<void> set_sched_credit(const protocol::SchedCreditRequest& request);
+    // vcpu-pin: the hard set into the guest's cpuset, the soft one as its threads'
+    // affinity, and both into its stored config.
+    Result<void> pin_vcpus(const protocol::VcpuPinRequest& request);
+    // At a clean exit: uxl's parent cgroup goes when no guest is left in it.
+    void release_cgroups();
 
     Result<std::vector<protocol::DomainInfo>> list(const std::string& domain, bool with_config,
                                                    bool with_vcpus = false) const;
@@ -155,6 +165,19 @@ private:
                                                                Result<std::string> attached);
     protocol::DeviceInfo device_info(const Domain& d, const DeviceEntry& entry) const;
 
+    // ---- Cgroups and affinity (domain_cgroup.cc)
+    std::string cgroup_instance() const;
+    CgroupLimits cgroup_limits(const Domain& d) const;
+    // After the plan: the guest's cgroup, made with its limits (nothing without cgroups).
+    Result<void> make_cgroup(Domain& d, UndoList& undo);
+    std::vector<std::string> cgroup_procs(const Domain& d) const;
+    std::vector<pid_t> guest_threads(const Domain& d) const;
+    // The soft affinity on the guest's threads; `at_start`: only when the config has one.
+    Result<void> apply_affinity(Domain& d, bool at_start);
+    // Kills what is left in the leaf and removes it (on the pool); logs a failure.
+    asio::awaitable<void> remove_cgroup(std::string leaf);
+    void fill_affinity(const Domain& d, int vcpu, pid_t thread, protocol::VcpuInfo& info) const;
+
     // ---- Re-adoption (adoption.cc)
     asio::awaitable<void> adopt(DomainRecord record);
     asio::awaitable<void> forget_stale(const DomainRecord& record, const std::string& why);
@@ -166,6 +189,7 @@ private:
     StateStore m_store;
     UxlConf m_conf;  // read once at start; before m_devices, which is made from it
     DeviceSetup m_devices;
+    Cgroups m_cgroups;  // set up once at start; read-only after (the pool reads it too)
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 
