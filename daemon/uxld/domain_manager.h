@@ -142,6 +142,9 @@ private:
     asio::awaitable<Result<bool>> wait_clean_shutdown_ready(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
+    // wait() on a domain already found: it may be gone from the table meanwhile.
+    asio::awaitable<Result<protocol::DomainInfo>> wait_for(std::shared_ptr<Domain> d, bool death_only,
+                                                          int timeout_seconds);
     asio::awaitable<Result<void>> balloon_to_target(std::shared_ptr<Domain> d);
     asio::awaitable<void> apply_memory_target(std::shared_ptr<Domain> d);
 
