@@ -285,6 +285,17 @@ TEST_F(CgroupsIntegration, CpusPinsTheGuestAndVcpuPinMovesIt)
     ASSERT_EQ(pin.exit_code, 0) << show(pin);
     list = uxl({"vcpu-list", "pn"});
     EXPECT_NE(list.out.find("  all / all\n"), std::string::npos) << list.out;
+
+    // A soft set alone: the cpuset stays, the threads' affinity follows.
+    pin = uxl({"vcpu-pin", "pn", "0", "-", "1"});
+    ASSERT_EQ(pin.exit_code, 0) << show(pin);
+    // Unpinned: v2 leaves the leaf's cpuset empty (the parent's), v1 writes the root's CPUs.
+    EXPECT_EQ(file(guest, "cpuset", "cpuset.cpus"),
+              m_host.v2 ? "" : trim(slurp(m_host.v1.at("cpuset") + "/cpuset.cpus")));
+    EXPECT_EQ(allowed(), "1");
+    list = uxl({"vcpu-list", "pn"});
+    EXPECT_NE(list.out.find("  all / 1\n"), std::string::npos) << list.out;
+    EXPECT_EQ(uxl({"-N", "vcpu-pin", "pn", "0", "1", "0-1"}).out, "cpumap: 1 all\n");
     // The stored config follows (as xl keeps it for a restart).
     EXPECT_NE(uxl({"list", "-l", "pn"}).out.find("\"vcpu_hard_affinity\""), std::string::npos);
 
