@@ -436,9 +436,10 @@ Result<void> Cgroups::write_limits(const std::string& leaf, const CgroupLimits& 
             UXL_TRY(write_value(dir + "/cpu.weight", std::to_string(cpu_weight_v2(limits.weight))));
             UXL_TRY(write_value(dir + "/cpu.max", cpu_max_v2(limits.cap)));
         }
-        // An empty cpuset.cpus in v2 means the parent's: just what "no pinning" is.
+        // An empty cpuset.cpus in v2 means the parent's: just what "no pinning" is. It is
+        // written as a newline, since a write of no bytes never reaches the kernel's handler.
         if (has("cpuset"))
-            UXL_TRY(write_value(dir + "/cpuset.cpus", cpus));
+            UXL_TRY(write_value(dir + "/cpuset.cpus", cpus.empty() ? std::string("\n") : cpus));
         return {};
     }
     if (has("memory"))

@@ -289,7 +289,7 @@ TEST_F(CgroupsIntegration, CpusPinsTheGuestAndVcpuPinMovesIt)
     // A soft set alone: the cpuset stays, the threads' affinity follows.
     pin = uxl({"vcpu-pin", "pn", "0", "-", "1"});
     ASSERT_EQ(pin.exit_code, 0) << show(pin);
-    // Unpinned: v2 leaves the leaf's cpuset empty (the parent's), v1 writes the root's CPUs.
+    // Unpinned: v2 empties the leaf's cpuset (the parent's), v1 writes the root's CPUs.
     EXPECT_EQ(file(guest, "cpuset", "cpuset.cpus"),
               m_host.v2 ? "" : trim(slurp(m_host.v1.at("cpuset") + "/cpuset.cpus")));
     EXPECT_EQ(allowed(), "1");

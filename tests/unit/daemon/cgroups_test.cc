@@ -262,7 +262,7 @@ TEST(CgroupsV2, LeafGetsMemoryMaxWeightCpuMaxAndCpuset)
     EXPECT_EQ(slurp(fake.file("3/memory.max")), "max");
     EXPECT_EQ(slurp(fake.file("3/cpu.weight")), "100");
     EXPECT_EQ(slurp(fake.file("3/cpu.max")), "max 100000");
-    EXPECT_EQ(slurp(fake.file("3/cpuset.cpus")), "");  // v2: the parent's
+    EXPECT_EQ(slurp(fake.file("3/cpuset.cpus")), "\n");  // v2: empty, the parent's
 }
 
 TEST(CgroupsV2, RemoveKillsWhatIsLeftInTheCgroup)
