@@ -25,6 +25,7 @@ asio::awaitable<void> DomainManager::adopt_existing()
         m_log.write("warning: " + p);
     for (auto& record : records)
         co_await adopt(std::move(record));
+    release_cgroups_if_unused();
 }
 
 asio::awaitable<void> DomainManager::forget_stale(const DomainRecord& record, const std::string& why)

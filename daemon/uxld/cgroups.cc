@@ -264,62 +264,98 @@ std::string cgroup_parent_name(bool system_mode, const std::string& instance)
     return name;
 }
 
+namespace {
+
+// v2: uxl's parent `dir` with the `wanted` controllers the root offers enabled for its
+// children (in the root first, then in the parent). The root may hold processes (it is
+// exempt from the no-internal-process rule); uxl's parent holds none, so it may hand
+// controllers down. Returns the problem, or "" and the controllers enabled.
+std::string make_v2_parent(const std::string& root, const std::string& dir, std::vector<std::string>& enabled)
+{
+    if (std::string problem = make_directory(dir); !problem.empty())
+        return problem;
+    const auto offered = words(read_text(root + "/cgroup.controllers"));
+    enabled.clear();
+    for (std::string_view controller : k_cgroup_controllers) {
+        if (!contains(offered, controller))
+            continue;
+        (void)write_value(root + "/cgroup.subtree_control", "+" + std::string(controller));
+        if (write_value(dir + "/cgroup.subtree_control", "+" + std::string(controller)))
+            enabled.emplace_back(controller);
+    }
+    return {};
+}
+
+// v1: uxl's parent `dir` in one controller's hierarchy. A v1 cpuset starts empty, and no
+// process may join it until it has CPUs and memory nodes: uxl's parent gets all of the
+// root's. Returns the problem, or "".
+std::string make_v1_parent(const std::string& mount, const std::string& dir, std::string_view controller)
+{
+    if (std::string problem = make_directory(dir); !problem.empty())
+        return problem;
+    if (controller != "cpuset")
+        return {};
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        if (auto r = write_value(dir + "/" + file, trimmed(read_text(mount + "/" + file))); !r) {
+            ::rmdir(dir.c_str());
+            return r.error().message;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 Cgroups Cgroups::set_up(const CgroupMounts& mounts, const std::string& parent)
 {
     Cgroups c;
     c.m_why_not = mounts.why_not;
     if (mounts.version == CgroupVersion::v2) {
-        // Enable what the root offers for uxl's parent, then for the leaves under it. The
-        // root may hold processes (it is exempt from the no-internal-process rule); uxl's
-        // parent holds none, so it may enable controllers for its children.
         const std::string dir = mounts.v2_root + "/" + parent;
-        if (std::string problem = make_directory(dir); !problem.empty()) {
+        if (std::string problem = make_v2_parent(mounts.v2_root, dir, c.m_v2_controllers); !problem.empty()) {
             c.m_why_not = problem;
             return c;
         }
-        const auto offered = words(read_text(mounts.v2_root + "/cgroup.controllers"));
-        for (std::string_view controller : k_cgroup_controllers) {
-            if (!contains(offered, controller))
-                continue;
-            (void)write_value(mounts.v2_root + "/cgroup.subtree_control", "+" + std::string(controller));
-            if (write_value(dir + "/cgroup.subtree_control", "+" + std::string(controller)))
-                c.m_v2_controllers.emplace_back(controller);
-        }
+        c.m_v2_root = mounts.v2_root;
         c.m_v2_parent = dir;
         c.m_version = CgroupVersion::v2;
-        return c;
-    }
-    if (mounts.version == CgroupVersion::v1) {
+    } else if (mounts.version == CgroupVersion::v1) {
         std::string problems;
         for (const auto& [controller, mount] : mounts.v1) {
             const std::string dir = mount + "/" + parent;
-            std::string problem = make_directory(dir);
-            if (problem.empty() && controller == "cpuset") {
-                // A v1 cpuset starts empty, and no process may join it until it has CPUs
-                // and memory nodes: uxl's parent gets all of the root's.
-                for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-                    if (auto r = write_value(dir + "/" + file, trimmed(read_text(mount + "/" + file))); !r) {
-                        problem = r.error().message;
-                        ::rmdir(dir.c_str());
-                        break;
-                    }
-                }
-            }
-            if (!problem.empty()) {
+            if (std::string problem = make_v1_parent(mount, dir, controller); !problem.empty()) {
                 problems += (problems.empty() ? "" : "; ") + problem;
                 continue;
             }
             c.m_v1_parents[controller] = dir;
+            c.m_v1_mounts[controller] = mount;
         }
-        if (c.m_v1_parents.empty()) {
-            c.m_why_not = problems;
-            return c;
-        }
-        c.m_version = CgroupVersion::v1;
         c.m_why_not = problems;
-        return c;
+        if (!c.m_v1_parents.empty())
+            c.m_version = CgroupVersion::v1;
     }
+    // It is made again for the first guest (make_parent): uxl leaves no empty cgroup
+    // behind while it has no guest, even when it is killed.
+    c.remove_parent();
     return c;
+}
+
+Result<void> Cgroups::make_parent() const
+{
+    if (m_version == CgroupVersion::v2) {
+        std::vector<std::string> enabled;
+        if (std::string problem = make_v2_parent(m_v2_root, m_v2_parent, enabled); !problem.empty())
+            return fail(Errc::io, problem);
+        for (const std::string& controller : m_v2_controllers)
+            if (!contains(enabled, controller))
+                return fail(Errc::io, "cannot enable the " + controller + " controller in " + m_v2_parent +
+                                          "/cgroup.subtree_control");
+        return {};
+    }
+    for (const auto& [controller, dir] : m_v1_parents)
+        if (std::string problem = make_v1_parent(m_v1_mounts.at(controller), dir, controller); !problem.empty())
+            return fail(Errc::io, problem);
+    return {};
 }
 
 std::string Cgroups::description() const
@@ -393,6 +429,7 @@ Result<void> Cgroups::create(const std::string& leaf, const CgroupLimits& limits
 {
     if (!usable())
         return fail(Errc::unsupported, "no cgroups: " + m_why_not);
+    UXL_TRY(make_parent());
     for (const std::string& dir : directories(leaf)) {
         if (std::string problem = make_directory(dir); !problem.empty()) {
             (void)remove(leaf);

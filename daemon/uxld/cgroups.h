@@ -88,8 +88,9 @@ std::string cgroup_parent_name(bool system_mode, const std::string& instance);
 
 class Cgroups {
 public:
-    // Makes uxl's parent cgroup `parent` in the hierarchy found. Never fails: when nothing
-    // can be used, version() is none and why_not() says why.
+    // Tries uxl's parent cgroup `parent` in the hierarchy found (and removes it again: it
+    // exists only while guests do). Never fails: when nothing can be used, version() is
+    // none and why_not() says why.
     static Cgroups set_up(const CgroupMounts& mounts, const std::string& parent);
 
     CgroupVersion version() const { return m_version; }
@@ -106,8 +107,8 @@ public:
     // The cgroup.procs files the guest's process joins.
     std::vector<std::string> procs_files(const std::string& leaf) const;
 
-    // Makes the leaf (an existing one is reused) and writes `limits`. On failure nothing
-    // of the leaf is left.
+    // Makes the leaf (an existing one is reused; uxl's parent too, when it is gone) and
+    // writes `limits`. On failure nothing of the leaf is left.
     Result<void> create(const std::string& leaf, const CgroupLimits& limits) const;
     // Writes `limits` to an existing leaf (at run time).
     Result<void> apply(const std::string& leaf, const CgroupLimits& limits) const;
@@ -120,18 +121,23 @@ public:
     // Kills every process in the leaf (v2: cgroup.kill when the kernel has it) and removes
     // its directories, waiting up to about 3 s for the kernel to let go. Blocks.
     Result<void> remove(const std::string& leaf) const;
-    // Removes uxl's parent when nothing is left in it (at a clean exit); quiet otherwise.
+    // Removes uxl's parent when nothing is left in it (no guest has a cgroup any more, a
+    // clean exit); quiet otherwise.
     void remove_parent() const;
 
 private:
+    // uxl's parent (again): the directories, v2's controllers for the leaves, v1's cpuset.
+    Result<void> make_parent() const;
     Result<void> write_limits(const std::string& leaf, const CgroupLimits& limits) const;
     bool has(std::string_view controller) const;
 
     CgroupVersion m_version = CgroupVersion::none;
     std::string m_why_not;
+    std::string m_v2_root;                           // v2: the mount
     std::string m_v2_parent;                         // v2: uxl's parent directory
     std::vector<std::string> m_v2_controllers;       // v2: enabled for the leaves
     std::map<std::string, std::string> m_v1_parents; // v1: controller -> uxl's parent directory
+    std::map<std::string, std::string> m_v1_mounts;  // v1: controller -> its mount
 };
 
 // Sets the CPU affinity of every thread in `threads` (sched_setaffinity); threads gone

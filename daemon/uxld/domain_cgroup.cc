@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include <unistd.h>
 
@@ -86,8 +87,9 @@ CgroupLimits DomainManager::cgroup_limits(const Domain& d) const
     return limits;
 }
 
-Result<void> DomainManager::make_cgroup(Domain& d, UndoList& undo)
+Result<void> DomainManager::make_cgroup(const std::shared_ptr<Domain>& owner, UndoList& undo)
 {
+    Domain& d = *owner;
     if (!m_cgroups.usable())
         return {};  // said once at start: guests run without limits
     const std::string leaf = std::to_string(d.record.instance);
@@ -99,10 +101,17 @@ Result<void> DomainManager::make_cgroup(Domain& d, UndoList& undo)
     if (!any)
         return fail(Errc::invalid_argument,
                     "cpus names no CPU of this host (it has " + cpu_list_text(host_cpus()) + ")");
-    if (auto made = m_cgroups.create(leaf, limits); !made)
+    if (auto made = m_cgroups.create(leaf, limits); !made) {
+        release_cgroups_if_unused();
         return fail(made.error().code, "cannot make the guest's cgroup: " + made.error().message);
+    }
     d.record.cgroup = leaf;
-    undo.push([this, leaf]() -> asio::awaitable<void> { co_await remove_cgroup(leaf); });
+    undo.push([this, owner]() -> asio::awaitable<void> {
+        // Forgotten first, so that the domain (still in the table) does not keep uxl's
+        // parent alive.
+        std::string made = std::exchange(owner->record.cgroup, std::string());
+        co_await remove_cgroup(made);
+    });
     return {};
 }
 
@@ -164,6 +173,15 @@ asio::awaitable<void> DomainManager::remove_cgroup(std::string leaf)
     co_await asio::post(m_executor, asio::use_awaitable);
     if (!removed)
         m_log.write("warning: " + removed.error().message);
+    release_cgroups_if_unused();
+}
+
+void DomainManager::release_cgroups_if_unused()
+{
+    for (const auto& [instance, d] : m_domains)
+        if (!d->record.cgroup.empty())
+            return;
+    m_cgroups.remove_parent();
 }
 
 void DomainManager::release_cgroups()

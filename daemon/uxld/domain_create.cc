@@ -70,7 +70,7 @@ asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Do
     LaunchPlan plan;
     UXL_CO_TRY_ASSIGN(plan, plan_launch(*d, launch));
     // 5b. the guest's cgroup, with the limits of its config (domain_cgroup.cc).
-    UXL_CO_TRY(make_cgroup(*d, undo));
+    UXL_CO_TRY(make_cgroup(d, undo));
     // 6. the controller, listening before the guest can announce itself.
     UXL_CO_TRY(connect_controller(d, ControllerSetup::Start::new_guest));
     d->after_boot = after;

@@ -172,13 +172,15 @@ private:
     std::string cgroup_instance() const;
     CgroupLimits cgroup_limits(const Domain& d) const;
     // After the plan: the guest's cgroup, made with its limits (nothing without cgroups).
-    Result<void> make_cgroup(Domain& d, UndoList& undo);
+    Result<void> make_cgroup(const std::shared_ptr<Domain>& d, UndoList& undo);
     std::vector<std::string> cgroup_procs(const Domain& d) const;
     std::vector<pid_t> guest_threads(const Domain& d) const;
     // The soft affinity on the guest's threads; `at_start`: only when the config has one.
     Result<void> apply_affinity(Domain& d, bool at_start);
     // Kills what is left in the leaf and removes it (on the pool); logs a failure.
     asio::awaitable<void> remove_cgroup(std::string leaf);
+    // uxl's parent cgroup goes once no domain has a cgroup (after a removal, after adoption).
+    void release_cgroups_if_unused();
     void fill_affinity(const Domain& d, int vcpu, pid_t thread, protocol::VcpuInfo& info) const;
 
     // ---- Re-adoption (adoption.cc)

@@ -204,6 +204,21 @@ TEST(CgroupsV1, LeafGetsMemoryWeightCapAndCpuset)
     EXPECT_EQ(slurp(fake.file("cpuset", "7/cpuset.cpus")), "0-3");
 }
 
+// uxl's parent exists only while guests do: set_up() tries it and takes it away again (a
+// fake tree keeps the directories that hold files), create() makes it again.
+TEST(CgroupsV1, ParentComesWithTheFirstLeafAndGoesWithTheLast)
+{
+    FakeV1 fake;
+    Cgroups cgroups = Cgroups::set_up(fake.mounts, "uxl-t");
+    ASSERT_TRUE(cgroups.usable());
+    EXPECT_FALSE(fs::exists(fake.dir.path + "/memory/uxl-t"));
+    ASSERT_TRUE(cgroups.create("7", {}));
+    EXPECT_TRUE(fs::is_directory(fake.file("memory", "7")));
+    ASSERT_TRUE(cgroups.remove("7"));
+    cgroups.remove_parent();
+    EXPECT_FALSE(fs::exists(fake.dir.path + "/memory/uxl-t"));
+}
+
 TEST(CgroupsV1, RemoveTakesEveryControllersDirectory)
 {
     FakeV1 fake;
