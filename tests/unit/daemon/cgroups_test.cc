@@ -146,6 +146,20 @@ TEST(CgroupMounts, NothingUsableSaysWhy)
     EXPECT_FALSE(none.create("1", {}));
 }
 
+// A hierarchy that is there but where nothing can be made (read-only, not root): no
+// limits, and the reason, rather than a failure.
+TEST(CgroupMounts, UnwritableHierarchyMeansNoLimitsAndSaysWhy)
+{
+    TempDir dir;
+    CgroupMounts mounts;
+    mounts.version = CgroupVersion::v1;
+    mounts.v1["memory"] = dir.path + "/gone/memory";
+    Cgroups cgroups = Cgroups::set_up(mounts, "uxl");
+    EXPECT_FALSE(cgroups.usable());
+    EXPECT_EQ(cgroups.description(), "none: guests run without limits (cannot create " + dir.path +
+                                         "/gone/memory/uxl: No such file or directory)");
+}
+
 // ---- A fake v1 tree -------------------------------------------------------------------
 
 struct FakeV1 {
