@@ -88,6 +88,10 @@ const std::vector<Command>& command_table()
          "List the VCPUs for all/some domains",
          "[Domain, ...]",
          ""},
+        {"vcpu-pin", main_vcpu_pin, true, true,
+         "Set which CPUs a VCPU can use",
+         "[option] <Domain> <VCPU|all> <Hard affinity|-|all> <Soft affinity|-|all>",
+         "-f, --force        undo an override pinning done by the kernel"},
         {"vcpu-set", main_vcpu_set, true, false,
          "Set the number of active VCPUs allowed for the domain",
          "[option] <Domain> <vCPUs>",
@@ -100,6 +104,17 @@ const std::vector<Command>& command_table()
          "Get information about Xen host",
          "-n, --numa         List host NUMA topology information",
          ""},
+        {"sched-credit", main_sched_credit, false, true,
+         "Get/set credit scheduler parameters",
+         "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]] [-s [-t TSLICE] [-r RATELIMIT]] [-p CPUPOOL]",
+         "-d DOMAIN, --domain=DOMAIN        Domain to modify\n"
+         "-w WEIGHT, --weight=WEIGHT        Weight (int)\n"
+         "-c CAP, --cap=CAP                 Cap (int)\n"
+         "-s         --schedparam           Query / modify scheduler parameters\n"
+         "-t TSLICE, --tslice_ms=TSLICE     Set the timeslice, in milliseconds\n"
+         "-r RLIMIT, --ratelimit_us=RLIMIT  Set the scheduling rate limit, in microseconds\n"
+         "-m DLY, --migration_delay_us=DLY  Set the migration delay, in microseconds\n"
+         "-p CPUPOOL, --cpupool=CPUPOOL     Restrict output to CPUPOOL"},
         {"domid", main_domid, false, false,
          "Convert a domain name to domain id",
          "<DomainName>",

@@ -78,6 +78,8 @@ int main_domname(const GlobalOptions&, const Command&, const std::vector<std::st
 int main_rename(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_sysrq(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_vcpu_set(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_vcpu_pin(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_sched_credit(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_cd_insert(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_cd_eject(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_trigger(const GlobalOptions&, const Command&, const std::vector<std::string>&);

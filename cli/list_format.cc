@@ -391,9 +391,23 @@ std::string format_vcpu_list(const std::vector<DomainInfo>& domains)
             else
                 append_format(out, "%5c %3c%cp ", '-', '-', '-');
             append_format(out, "%9.1f  ", static_cast<double>(static_cast<float>(v.seconds)));
-            out += "all / all\n";
+            out += v.hard_affinity + " / " + v.soft_affinity + "\n";
         }
     }
+    return out;
+}
+
+std::string sched_credit_pool_line()
+{
+    return std::string("Cpupool ") + k_cpupool_name + ": tslice=30ms ratelimit=1000us migration-delay=0us\n";
+}
+
+std::string format_sched_credit(const std::vector<DomainInfo>& domains)
+{
+    std::string out;
+    append_format(out, "%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+    for (const DomainInfo& d : domains)
+        append_format(out, "%-33s %4d %6d %4d\n", d.name.c_str(), d.domid, d.weight, d.cap);
     return out;
 }
 

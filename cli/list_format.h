@@ -66,6 +66,12 @@ std::string uptime_to_string(unsigned long seconds, bool short_mode);
 // offline: "%5c %3c%cp " with dashes) + "%9.1f  " + "all / all" (every vCPU may run on
 // every host CPU; xl's print_bitmap says "all" then). Pure.
 std::string vcpu_list_header();
+// `xl sched-credit`: the one pool's line ("Cpupool Pool-0: tslice=30ms ratelimit=1000us
+// migration-delay=0us", Xen's defaults), then the header ("%-33s %4s %6s %4s") and a row per
+// domain with its weight and cap ("%-33s %4d %6d %4d").
+inline constexpr const char* k_cpupool_name = "Pool-0";
+std::string sched_credit_pool_line();
+std::string format_sched_credit(const std::vector<protocol::DomainInfo>& domains);
 std::string format_vcpu_list(const std::vector<protocol::DomainInfo>& domains);
 
 // `xl vm-list`: "UUID                                  ID    name" then, for every guest

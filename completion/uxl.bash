@@ -32,7 +32,7 @@ _uxl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
     local commands="create list destroy shutdown reboot pci-list pause unpause console info
-        vncviewer domid domname rename sysrq trigger button-press mem-set vcpu-list vcpu-set cd-insert cd-eject vm-list dmesg network-attach network-list network-detach
+        vncviewer domid domname rename sysrq trigger button-press mem-set vcpu-list vcpu-set vcpu-pin sched-credit cd-insert cd-eject vm-list dmesg network-attach network-list network-detach
         block-attach block-list block-detach uptime check help"
 
     # The command: the first word after the global options.
@@ -89,13 +89,20 @@ _uxl()
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             fi
             ;;
+        sched-credit)
+            if [[ $prev == -d || $prev == --domain ]]; then
+                COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
+            elif [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "-d -w -c -s -t -r -m -p --domain --weight --cap --schedparam --cpupool" -- "$cur"))
+            fi
+            ;;
         block-list|network-list)
             # Every argument is a domain.
             if [[ $cur != -* ]]; then
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             fi
             ;;
-        destroy|pause|unpause|console|vncviewer|domid|domname|rename|sysrq|trigger|button-press|mem-set|vcpu-set|cd-insert|cd-eject|pci-list|network-attach|\
+        destroy|pause|unpause|console|vncviewer|domid|domname|rename|sysrq|trigger|button-press|mem-set|vcpu-set|vcpu-pin|cd-insert|cd-eject|pci-list|network-attach|\
         network-detach|block-attach|block-detach)
             # The first argument after the command is a domain; what follows depends on
             # the command.
@@ -106,7 +113,7 @@ _uxl()
                 n=$((n + 1))
             done
             if [[ $cur == -* ]]; then
-                [[ $cmd == block-detach ]] && COMPREPLY=($(compgen -W "-f --force" -- "$cur"))
+                [[ $cmd == block-detach || $cmd == vcpu-pin ]] && COMPREPLY=($(compgen -W "-f --force" -- "$cur"))
             elif ((n == 0)); then
                 COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             else

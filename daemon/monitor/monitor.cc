@@ -317,6 +317,9 @@ Status Monitor::listen_socket() {
     return {};
 }
 
+// The child's failure stages from here on name a cgroup.procs file by its index.
+constexpr int k_stage_cgroup = 100;
+
 Status Monitor::start_guest() {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
@@ -345,6 +348,8 @@ Status Monitor::start_guest() {
     const int console = guest_end.get();
     const int log = m_log_fd.get();
     const int report = exec_write.get();
+    std::vector<const char*> cgroup_procs;
+    for (auto& path : m_plan.cgroup_procs) cgroup_procs.push_back(path.c_str());
 
     pid_t pid = ::fork();
     if (pid < 0) return std::unexpected(errno_text("fork"));
@@ -362,6 +367,14 @@ Status Monitor::start_guest() {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::setsid();  // the guest's pgid is its pid (UML would do it itself)
+        // Join the guest's cgroups first, before anything could give up the right to write
+        // cgroup.procs. Stage k_stage_cgroup + i names the file that failed.
+        for (std::size_t i = 0; i < cgroup_procs.size(); ++i) {
+            const int fd = ::open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0) fail(k_stage_cgroup + static_cast<int>(i));
+            if (::write(fd, "0", 1) != 1) fail(k_stage_cgroup + static_cast<int>(i));
+            ::close(fd);
+        }
         if (no_aslr && ::personality(ADDR_NO_RANDOMIZE) == -1) fail(1);
         if (::dup2(console, 0) < 0 || ::dup2(console, 1) < 0 || ::dup2(log, 2) < 0) fail(2);
         // report > 2 because fds 0-2 were open before the pipe was made.
@@ -410,6 +423,11 @@ Status Monitor::start_guest() {
     ::waitpid(pid, &status, 0);
     m_guest_pid = -1;
     if (n != sizeof msg) return std::unexpected("the guest process failed before exec");
+    if (msg[0] >= k_stage_cgroup &&
+        static_cast<std::size_t>(msg[0] - k_stage_cgroup) < m_plan.cgroup_procs.size())
+        return std::unexpected(errno_text("cannot move the guest into its cgroup (" +
+                                              m_plan.cgroup_procs[static_cast<std::size_t>(msg[0] - k_stage_cgroup)] + ")",
+                                          msg[1]));
     std::string what = msg[0] == 1   ? std::string("cannot disable ASLR")
                        : msg[0] == 2 ? std::string("cannot set up the guest's console")
                        : msg[0] == 3 ? "cannot change to working directory " + m_plan.working_dir

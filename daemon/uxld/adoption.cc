@@ -25,6 +25,7 @@ asio::awaitable<void> DomainManager::adopt_existing()
         m_log.write("warning: " + p);
     for (auto& record : records)
         co_await adopt(std::move(record));
+    release_cgroups_if_unused();
 }
 
 asio::awaitable<void> DomainManager::forget_stale(const DomainRecord& record, const std::string& why)
@@ -32,6 +33,7 @@ asio::awaitable<void> DomainManager::forget_stale(const DomainRecord& record, co
     m_log.write("Domain " + std::to_string(record.domid) + ": stale state, removed (" + why + ")");
     (void)co_await monitor_command(record.dir, "kill", k_monitor_timeout);
     (void)co_await monitor_command(record.dir, "release", k_monitor_timeout);
+    co_await remove_cgroup(record.cgroup);
     (void)m_store.remove(record.instance);
     remove_domain_dir(record.dir);
 }
@@ -76,6 +78,7 @@ asio::awaitable<void> DomainManager::adopt(DomainRecord record)
     if (!status) {
         m_log.write(label + ": its monitor is gone; removing what is left");
         co_await m_devices.tear_down_all(d->record);
+        co_await remove_cgroup(d->record.cgroup);
         (void)m_store.remove(d->record.instance);
         remove_domain_dir(d->record.dir);
         co_return;
@@ -92,7 +95,8 @@ asio::awaitable<void> DomainManager::adopt(DomainRecord record)
     if (status->running) {
         if (auto connected = connect_controller(d, ControllerSetup::Start::adopted); !connected)
             m_log.write(label + ": no control channel: " + connected.error().message);
-        m_log.write(label + " re-adopted");
+        m_log.write(label + " re-adopted" +
+                    (d->record.cgroup.empty() ? std::string() : ", in its cgroup " + d->record.cgroup));
         watch(d);
     } else if (d->state == DomainState::shutdown) {
         m_log.write(label + " re-adopted, shut down");

@@ -382,6 +382,10 @@ asio::awaitable<protocol::Reply> ControlServer::handle(protocol::DecodedRequest 
         co_return reply_from(id, co_await m_manager.change_cdrom(r->domain, r->spec));
     if (auto* r = std::get_if<protocol::VcpuSetRequest>(&request.request))
         co_return reply_from(id, co_await m_manager.set_vcpus(r->domain, r->vcpus));
+    if (auto* r = std::get_if<protocol::VcpuPinRequest>(&request.request))
+        co_return reply_from(id, m_manager.pin_vcpus(*r));
+    if (auto* r = std::get_if<protocol::SchedCreditRequest>(&request.request))
+        co_return reply_from(id, m_manager.set_sched_credit(*r));
     if (auto* r = std::get_if<protocol::TriggerRequest>(&request.request))
         co_return reply_from(id, co_await m_manager.trigger(r->domain, r->trigger, r->vcpu));
     if (std::get_if<protocol::InfoRequest>(&request.request)) {

@@ -79,6 +79,8 @@ asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Do
     // 5. the launch plan (pure).
     LaunchPlan plan;
     UXL_CO_TRY_ASSIGN(plan, plan_launch(*d, launch));
+    // 5b. the guest's cgroup, with the limits of its config (domain_cgroup.cc).
+    UXL_CO_TRY(make_cgroup(d, undo));
     // 6. the controller, listening before the guest can announce itself.
     UXL_CO_TRY(connect_controller(d, ControllerSetup::Start::new_guest));
     d->after_boot = after;
@@ -89,6 +91,8 @@ asio::awaitable<Result<void>> DomainManager::run_create_steps(std::shared_ptr<Do
     });
     // 7. the monitor, which starts the guest.
     UXL_CO_TRY(co_await start_monitor(d, plan, undo));
+    if (auto pinned = apply_affinity(*d, true); !pinned)
+        log_domain(*d, ": warning: " + pinned.error().message);
     // 8. persist, then watch.
     if (d->state == DomainState::dying)
         co_return fail(Errc::invalid_state, "Domain " + d->id() + " was destroyed while it was being created.");
@@ -298,6 +302,7 @@ asio::awaitable<Result<void>> DomainManager::start_monitor(std::shared_ptr<Domai
                 monitor_plan.groups.push_back(static_cast<long>(kvm->gr_gid));
     }
     monitor_plan.console_log = m_paths.console_log(d->record.name);
+    monitor_plan.cgroup_procs = cgroup_procs(*d);
     {
         errno = 0;
         std::ofstream out(dir + "/plan.json", std::ios::trunc);

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,7 +40,13 @@ std::string utc_suffix()
     return buf;
 }
 
-
+std::string read_mount_table()
+{
+    std::ifstream in("/proc/self/mounts");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 }  // namespace
 
@@ -62,7 +69,9 @@ DomainManager::DomainManager(asio::any_io_executor executor, asio::thread_pool& 
       m_store(m_paths.state_dir),
       m_conf(load_uxl_conf(m_paths.config_file, m_log)),
       m_uids(m_conf.guests),
-      m_devices(m_executor, m_paths, m_log, m_store, m_conf.devices, m_uids)
+      m_devices(m_executor, m_paths, m_log, m_store, m_conf.devices, m_uids),
+      m_cgroups(Cgroups::set_up(find_cgroup_mounts(read_mount_table()), cgroup_parent_name(m_paths.system_mode,
+                                                                                         cgroup_instance())))
 {
 }
 
@@ -76,6 +85,11 @@ void DomainManager::announce_backends()
                     "is root on this host");
     else
         m_log.write("Guests run as uxld's own user (uxld is not root)");
+    if (m_cgroups.usable())
+        m_log.write("guests get cgroups: " + m_cgroups.description());
+    else
+        m_log.write("warning: guests run without limits (memory, cpu_weight, cap, cpus): no usable cgroups: " +
+                    m_cgroups.why_not());
     auto qemu = make_backend(BackendKind::qemu, m_conf.backends);
     if (!qemu) {
         m_log.write("warning: " + qemu.error().message + "; QEMU guests cannot be created");
@@ -187,6 +201,8 @@ protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config, b
     info.vcpus = d.spec.vcpus;
     info.cpu_seconds = st.cpu_seconds;
     info.started_at = d.record.started_at;
+    info.weight = static_cast<int>(d.spec.cpu_weight.value_or(256));
+    info.cap = static_cast<int>(d.spec.cap.value_or(0));
     if (with_config)
         info.config_json = d.record.config_json;
     if (with_vcpus) {
@@ -205,6 +221,8 @@ protocol::DomainInfo DomainManager::info_of(const Domain& d, bool with_config, b
             vcpu.running = vcpu.online && d.state == DomainState::running && t.state == 'R';
             vcpu.blocked = vcpu.online && d.state == DomainState::running && t.state != 'R';
             vcpu.seconds = t.cpu_seconds;
+            const pid_t thread = threads[i] > 0 ? threads[i] : d.guest_pid;
+            fill_affinity(d, vcpu.id, t.alive ? thread : 0, vcpu);
             info.vcpu_list.push_back(vcpu);
         }
     }
@@ -247,6 +265,7 @@ std::vector<std::pair<std::string, std::string>> DomainManager::host_info() cons
                               : users.as_root  ? std::string("root (uxl.conf guest.run_as_root = 1)")
                                                : std::string("uxld's own user (uxld is not root)");
     lines.emplace_back("guest_users", guest_users);
+    lines.emplace_back("cgroups", m_cgroups.description());
     return lines;
 }
 
@@ -509,6 +528,8 @@ asio::awaitable<void> DomainManager::finish(std::shared_ptr<Domain> d)
         d->controller->close();
     (void)co_await monitor_command(d->record.dir, "release", k_monitor_timeout);
     co_await m_devices.tear_down_all(d->record);
+    // The last step: whatever the guest left in its cgroup is killed, and the cgroup goes.
+    co_await remove_cgroup(d->record.cgroup);
     if (auto r = m_store.remove(d->record.instance); !r)
         m_log.write("warning: " + r.error().message);
     remove_domain_dir(d->record.dir);

@@ -14,6 +14,7 @@
 //    facts in host_info.h.
 #pragma once
 
+#include "cgroups.h"
 #include "daemon_log.h"
 #include "device_setup.h"
 #include "domain.h"
@@ -86,6 +87,15 @@ public:
     Result<std::vector<protocol::DeviceInfo>> devices(const std::string& domain,
                                                       protocol::DeviceKind kind) const;
 
+    // sched-credit -d DOM -w W -c C: the weight and/or cap, into the guest's cgroup and its
+    // stored config (list() shows them).
+    Result<void> set_sched_credit(const protocol::SchedCreditRequest& request);
+    // vcpu-pin: the hard set into the guest's cpuset, the soft one as its threads'
+    // affinity, and both into its stored config.
+    Result<void> pin_vcpus(const protocol::VcpuPinRequest& request);
+    // At a clean exit: uxl's parent cgroup goes when no guest is left in it.
+    void release_cgroups();
+
     Result<std::vector<protocol::DomainInfo>> list(const std::string& domain, bool with_config,
                                                    bool with_vcpus = false) const;
     Result<std::pair<int, std::string>> lookup(const std::string& domain) const;
@@ -135,6 +145,9 @@ private:
     asio::awaitable<Result<bool>> wait_clean_shutdown_ready(std::shared_ptr<Domain> d);
     asio::awaitable<void> finish(std::shared_ptr<Domain> d);
     void notify_waiters(Domain& d);
+    // wait() on a domain already found: it may be gone from the table meanwhile.
+    asio::awaitable<Result<protocol::DomainInfo>> wait_for(std::shared_ptr<Domain> d, bool death_only,
+                                                          int timeout_seconds);
     asio::awaitable<Result<void>> balloon_to_target(std::shared_ptr<Domain> d);
     asio::awaitable<void> apply_memory_target(std::shared_ptr<Domain> d);
 
@@ -166,6 +179,20 @@ private:
     Result<void> check_client_scripts(const DomainSpec& spec) const;
     // The guest's uid back to the pool, once everything lent to it has been given back.
     void release_guest_user(Domain& d);
+    // ---- Cgroups and affinity (domain_cgroup.cc)
+    std::string cgroup_instance() const;
+    CgroupLimits cgroup_limits(const Domain& d) const;
+    // After the plan: the guest's cgroup, made with its limits (nothing without cgroups).
+    Result<void> make_cgroup(const std::shared_ptr<Domain>& d, UndoList& undo);
+    std::vector<std::string> cgroup_procs(const Domain& d) const;
+    std::vector<pid_t> guest_threads(const Domain& d) const;
+    // The soft affinity on the guest's threads; `at_start`: only when the config has one.
+    Result<void> apply_affinity(Domain& d, bool at_start);
+    // Kills what is left in the leaf and removes it (on the pool); logs a failure.
+    asio::awaitable<void> remove_cgroup(std::string leaf);
+    // uxl's parent cgroup goes once no domain has a cgroup (after a removal, after adoption).
+    void release_cgroups_if_unused();
+    void fill_affinity(const Domain& d, int vcpu, pid_t thread, protocol::VcpuInfo& info) const;
 
     // ---- Re-adoption (adoption.cc)
     asio::awaitable<void> adopt(DomainRecord record);
@@ -179,6 +206,7 @@ private:
     UxlConf m_conf;  // read once at start; before m_devices, which is made from it
     GuestUidPool m_uids;  // the guests' uids (guest_users.h)
     DeviceSetup m_devices;
+    Cgroups m_cgroups;  // set up once at start; read-only after (the pool reads it too)
     std::map<int, std::shared_ptr<Domain>> m_domains;  // by instance
 };
 

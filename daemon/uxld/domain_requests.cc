@@ -161,7 +161,7 @@ asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
             powering_off = asked.has_value();
         }
         if (powering_off) {
-            auto gone = co_await wait(dom->id(), true, k_power_off_grace_seconds);
+            auto gone = co_await wait_for(dom, true, k_power_off_grace_seconds);
             if (gone || gone.error().code != Errc::timeout)
                 co_return Result<void>{};  // gone (or no longer in the table: gone too)
             m_log.write("Domain " + dom->id() + " did not power off within " +
@@ -174,7 +174,9 @@ asio::awaitable<Result<void>> DomainManager::destroy(const std::string& domain)
             co_return Result<void>{};
         }
     }
-    auto waited = co_await wait(dom->id(), true, 30);
+    // By the domain itself, not its domid: once its guest has exited it is no longer in
+    // the table, but destroy must still wait until its teardown (devices, cgroup) is done.
+    auto waited = co_await wait_for(dom, true, 30);
     if (!waited && waited.error().code == Errc::timeout)
         co_return fail(Errc::timeout, "destroy failed (rc=-3): the guest did not die within 30 s");
     co_return Result<void>{};
@@ -334,6 +336,12 @@ asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait(const std::str
 {
     std::shared_ptr<Domain> dom;
     UXL_CO_TRY_ASSIGN(dom, find_or_fail(domain));
+    co_return co_await wait_for(dom, death_only, timeout_seconds);
+}
+
+asio::awaitable<Result<protocol::DomainInfo>> DomainManager::wait_for(std::shared_ptr<Domain> dom, bool death_only,
+                                                                     int timeout_seconds)
+{
     const int domid = dom->record.domid;
     const auto deadline = timeout_seconds > 0
                               ? std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds)

@@ -237,6 +237,7 @@ int main(int argc, char** argv)
     }
     pool.stop();
     pool.join();
+    manager.release_cgroups();
     if (!options.pidfile.empty())
         ::unlink(options.pidfile.c_str());
     return 0;

@@ -67,6 +67,7 @@ DaemonPaths default_paths(const std::string& root)
         if (fs::is_directory(root + "/scripts", ec))
             p.scripts_dir = root + "/scripts";
         p.system_mode = ::geteuid() == 0;
+        p.root = root;
         p.socket = root + "/uxld.sock";
         p.state_dir = root + "/state";
         p.run_dir = root + "/d";

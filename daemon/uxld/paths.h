@@ -28,6 +28,7 @@ struct DaemonPaths {
     std::string monitor_binary;
     std::string config_file;  // xl.conf-style global settings (uxl.conf)
     std::string scripts_dir;  // hook scripts: vif-bridge, block, ...
+    std::string root;         // `--root DIR`, or empty (names uxl's parent cgroup: cgroups.h)
 
     std::string log_file() const { return log_dir + "/uxld.log"; }
     std::string console_log(const std::string& name) const { return log_dir + "/console/" + name + ".log"; }

@@ -36,6 +36,7 @@ Json to_json(const DomainRecord& r)
                 {"boot_memory_kb", r.boot_memory_kb},   {"memory_kb", r.memory_kb},
                 {"memory_target_kb", r.memory_target_kb},
                 {"devices_changed", r.devices_changed},
+                {"cgroup", r.cgroup},
                 {"instance", r.instance},       {"domid", r.domid},
                 {"name", r.name},               {"config", r.config_json},
                 {"config_path", r.config_path}, {"dir", r.dir},
@@ -99,6 +100,7 @@ DomainRecord from_json(const Json& j)
         }
     }
     r.devices_changed = j.value("devices_changed", false);
+    r.cgroup = j.value("cgroup", std::string{});
     r.reserved_disk_slots = j.value("reserved_disk_slots", std::vector<int>{});
     r.boot_memory_kb = j.value("boot_memory_kb", std::uint64_t{0});
     r.memory_kb = j.value("memory_kb", std::uint64_t{0});

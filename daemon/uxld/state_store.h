@@ -86,6 +86,9 @@ struct DomainRecord {
 
     // The backend's directory: guest_dir, or `dir` for an older record.
     const std::string& backend_dir() const { return guest_dir.empty() ? dir : guest_dir; }
+    // The guest's cgroup: its leaf's name under uxl's parent (cgroups.h); empty when the
+    // guest runs without one.
+    std::string cgroup;
 };
 
 class StateStore {

@@ -7,6 +7,7 @@
 // 4. Set or clear the bits; bits beyond the bitmap are ignored, as libxl_bitmap_set does.
 #include "uxl/cpu_list.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -110,6 +111,33 @@ Result<std::vector<int>> parse_cpu_list(std::string_view text, const HostCpuTopo
         if (map[static_cast<size_t>(cpu)])
             cpus.push_back(cpu);
     return cpus;
+}
+
+std::string format_cpu_bitmap(const std::vector<int>& cpus, int nr_cpus)
+{
+    std::vector<bool> set(static_cast<size_t>(std::max(nr_cpus, 0)), false);
+    for (int cpu : cpus)
+        if (cpu >= 0 && cpu < nr_cpus)
+            set[static_cast<size_t>(cpu)] = true;
+    std::string out;
+    int cpu = 0;
+    while (cpu < nr_cpus) {
+        if (!set[static_cast<size_t>(cpu)]) {
+            ++cpu;
+            continue;
+        }
+        int last = cpu;
+        while (last + 1 < nr_cpus && set[static_cast<size_t>(last + 1)])
+            ++last;
+        // As xl's: one run from CPU 0 to the last is "all".
+        if (cpu == 0 && last == nr_cpus - 1)
+            return "all";
+        out += (out.empty() ? "" : ",") + std::to_string(cpu);
+        if (last > cpu)
+            out += "-" + std::to_string(last);
+        cpu = last + 1;
+    }
+    return out.empty() ? "none" : out;
 }
 
 }  // namespace uxl

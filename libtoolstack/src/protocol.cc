@@ -60,14 +60,16 @@ Json domain_to_json(const DomainInfo& d)
            {"backend", d.backend}, {"running", d.running},   {"blocked", d.blocked},
            {"paused", d.paused},   {"shutdown", d.shutdown}, {"dying", d.dying},
            {"reason", to_string(d.reason)}, {"memory_kb", d.memory_kb}, {"vcpus", d.vcpus},
-           {"cpu_seconds", d.cpu_seconds}, {"started_at", d.started_at}};
+           {"cpu_seconds", d.cpu_seconds}, {"started_at", d.started_at},
+           {"weight", d.weight}, {"cap", d.cap}};
     if (!d.config_json.empty())
         j["config"] = d.config_json;
     if (!d.vcpu_list.empty()) {
         Json list = Json::array();
         for (const VcpuInfo& v : d.vcpu_list)
             list.push_back(Json{{"id", v.id}, {"cpu", v.cpu}, {"online", v.online},
-                                {"running", v.running}, {"blocked", v.blocked}, {"seconds", v.seconds}});
+                                {"running", v.running}, {"blocked", v.blocked}, {"seconds", v.seconds},
+                                {"hard_affinity", v.hard_affinity}, {"soft_affinity", v.soft_affinity}});
         j["vcpu_list"] = std::move(list);
     }
     return j;
@@ -93,6 +95,8 @@ Result<DomainInfo> domain_from_json(const Json& j)
     d.vcpus = UXL_TRY(field<int>(j, "vcpus", 1));
     d.cpu_seconds = UXL_TRY(field<double>(j, "cpu_seconds", 0));
     d.started_at = UXL_TRY(field<double>(j, "started_at", 0));
+    d.weight = UXL_TRY(field<int>(j, "weight", 256));
+    d.cap = UXL_TRY(field<int>(j, "cap", 0));
     d.config_json = UXL_TRY(field<std::string>(j, "config", ""));
     if (auto it = j.find("vcpu_list"); it != j.end() && it->is_array()) {
         for (const Json& v : *it) {
@@ -105,6 +109,8 @@ Result<DomainInfo> domain_from_json(const Json& j)
             vcpu.running = UXL_TRY(field<bool>(v, "running", false));
             vcpu.blocked = UXL_TRY(field<bool>(v, "blocked", false));
             vcpu.seconds = UXL_TRY(field<double>(v, "seconds", 0));
+            vcpu.hard_affinity = UXL_TRY(field<std::string>(v, "hard_affinity", "all"));
+            vcpu.soft_affinity = UXL_TRY(field<std::string>(v, "soft_affinity", "all"));
             d.vcpu_list.push_back(vcpu);
         }
     }
@@ -246,6 +252,23 @@ std::string encode_request(std::uint64_t id, const Request& request)
                 j["op"] = "vcpu-set";
                 j["domain"] = r.domain;
                 j["vcpus"] = r.vcpus;
+            } else if constexpr (std::is_same_v<T, VcpuPinRequest>) {
+                j["op"] = "vcpu-pin";
+                j["domain"] = r.domain;
+                j["vcpu"] = r.vcpu;
+                if (r.hard)
+                    j["hard"] = *r.hard;
+                if (r.soft)
+                    j["soft"] = *r.soft;
+                if (r.force)
+                    j["force"] = true;
+            } else if constexpr (std::is_same_v<T, SchedCreditRequest>) {
+                j["op"] = "sched-credit";
+                j["domain"] = r.domain;
+                if (r.weight)
+                    j["weight"] = *r.weight;
+                if (r.cap)
+                    j["cap"] = *r.cap;
             } else if constexpr (std::is_same_v<T, CdromRequest>) {
                 j["op"] = "cd-insert";
                 j["domain"] = r.domain;
@@ -351,6 +374,24 @@ Result<DecodedRequest> decode_request(std::string_view line)
         VcpuSetRequest r;
         r.domain = UXL_TRY(required_string(j, "domain"));
         r.vcpus = UXL_TRY(field<int>(j, "vcpus", 0));
+        out.request = std::move(r);
+    } else if (op == "vcpu-pin") {
+        VcpuPinRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        r.vcpu = UXL_TRY(field<int>(j, "vcpu", -1));
+        if (j.contains("hard"))
+            r.hard = UXL_TRY(field<std::vector<int>>(j, "hard", {}));
+        if (j.contains("soft"))
+            r.soft = UXL_TRY(field<std::vector<int>>(j, "soft", {}));
+        r.force = UXL_TRY(field<bool>(j, "force", false));
+        out.request = std::move(r);
+    } else if (op == "sched-credit") {
+        SchedCreditRequest r;
+        r.domain = UXL_TRY(required_string(j, "domain"));
+        if (j.contains("weight"))
+            r.weight = UXL_TRY(field<int>(j, "weight", 256));
+        if (j.contains("cap"))
+            r.cap = UXL_TRY(field<int>(j, "cap", 0));
         out.request = std::move(r);
     } else if (op == "cd-insert") {
         CdromRequest r;

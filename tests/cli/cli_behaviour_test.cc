@@ -396,5 +396,33 @@ TEST(Check, QuietPrintsNothing)
     EXPECT_EQ(r.out, "");
 }
 
+// sched-credit's own checks come before the daemon is asked, as xl's do.
+TEST(SchedCredit, OptionsThatNeedADomainOrSchedparamAreRefused)
+{
+    const std::vector<std::string> nowhere{"UXL_SOCKET=/nonexistent/uxld.sock"};
+    RunResult r = run_uxl({"sched-credit", "-w", "300"}, ".", nowhere);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "Must specify a domain.\n");
+    r = run_uxl({"sched-credit", "-t", "10"}, ".", nowhere);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "Must specify schedparam to set schedule parameter values.\n");
+    r = run_uxl({"sched-credit", "-s", "-d", "g"}, ".", nowhere);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "Specifying a cpupool or schedparam is not allowed with domain options.\n");
+    r = run_uxl({"sched-credit", "-p", "Pool-9"}, ".", nowhere);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "unknown cpupool 'Pool-9'\n");
+    r = run_uxl({"sched-credit", "-s"}, ".", nowhere);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n");
+}
+
+TEST(VcpuPin, TooFewArgumentsIsXlsUsageError)
+{
+    RunResult r = run_uxl({"vcpu-pin", "g", "0"}, ".", {"UXL_SOCKET=/nonexistent/uxld.sock"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("'uxl vcpu-pin' requires at least 3 arguments.\n\n", 0), 0u) << r.err;
+}
+
 }  // namespace
 }  // namespace uxl::test

@@ -30,6 +30,10 @@ struct MonitorPlan {
     long uid = -1;
     long gid = -1;
     std::vector<long> groups;         // supplementary groups (kvm's, for a QEMU under KVM)
+    // The cgroup.procs files of the guest's cgroup (one per v1 controller, one for v2): the
+    // guest's process writes "0" (itself) into each before it execs, so that the guest and
+    // every helper it forks live in the cgroup from their first instruction. Empty: none.
+    std::vector<std::string> cgroup_procs;
 
     // The most console replay a plan may ask the monitor to keep.
     static constexpr std::size_t max_ring_bytes = 64 << 20;
@@ -50,6 +54,7 @@ inline std::string encode_monitor_plan(const MonitorPlan& plan)
         j["gid"] = plan.gid;
         j["groups"] = plan.groups;
     }
+    j["cgroup_procs"] = plan.cgroup_procs;
     return j.dump(2) + "\n";
 }
 
@@ -79,6 +84,8 @@ inline std::expected<MonitorPlan, std::string> parse_monitor_plan(std::string_vi
     if (auto s = strings("argv", plan.argv); !s)
         return std::unexpected(s.error());
     if (auto s = strings("env", plan.env); !s)
+        return std::unexpected(s.error());
+    if (auto s = strings("cgroup_procs", plan.cgroup_procs); !s)
         return std::unexpected(s.error());
     if (plan.argv.empty() || plan.argv[0].empty())
         return std::unexpected("argv must name a program");

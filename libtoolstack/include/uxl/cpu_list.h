@@ -32,4 +32,9 @@ int cpu_bitmap_bits(int cpus);
 // without its `^` and `node:` prefixes, as xl prints it). Pure; may be called anywhere.
 Result<std::vector<int>> parse_cpu_list(std::string_view text, const HostCpuTopology& host);
 
+// A set of host CPUs as xl's print_bitmap() shows it for a host of `nr_cpus` CPUs (the
+// affinity columns of `xl vcpu-list`): ranges ("0-2,5"), "all" when every one of them is
+// in the set, "none" when none is. CPUs at or beyond nr_cpus are not shown. Pure.
+std::string format_cpu_bitmap(const std::vector<int>& cpus, int nr_cpus);
+
 }  // namespace uxl

@@ -39,6 +39,10 @@ struct VcpuInfo {
     bool running = false;
     bool blocked = false;
     double seconds = 0;    // CPU time used
+    // The CPUs it may run on, in xl's print_bitmap form ("all", "1", "0-2,5"): hard is the
+    // guest's cpuset, soft the thread's own affinity (doc/cgroups.md).
+    std::string hard_affinity = "all";
+    std::string soft_affinity = "all";
 };
 
 struct DomainInfo {
@@ -56,6 +60,8 @@ struct DomainInfo {
     int vcpus = 1;                // online vCPUs
     double cpu_seconds = 0;       // CPU time used
     double started_at = 0;        // unix time the domain (this incarnation) started
+    int weight = 256;             // xl's credit scheduler weight (the guest's cgroup follows)
+    int cap = 0;                  // percent of one CPU; 0: no cap
     std::string config_json;      // the stored libxl_domain_config (for `list -l`); may be empty
     std::vector<VcpuInfo> vcpu_list;  // only when asked for (ListRequest::vcpus)
 };
@@ -125,6 +131,22 @@ struct VcpuSetRequest {
     std::string domain;
     int vcpus = 1;
 };
+// vcpu-pin: vCPU `vcpu` (-1: all of them) may run on the host CPUs `hard` (the guest's
+// cpuset) and prefers `soft` (its threads' affinity); an absent set is left as it is. The
+// CLI has parsed the CPU lists (xl's parse_cpurange).
+struct VcpuPinRequest {
+    std::string domain;
+    int vcpu = -1;
+    std::optional<std::vector<int>> hard;
+    std::optional<std::vector<int>> soft;
+    bool force = false;  // xl's -f: accepted, changes nothing here
+};
+// sched-credit -d DOM -w W -c C: the new weight and/or cap (the one given).
+struct SchedCreditRequest {
+    std::string domain;
+    std::optional<int> weight;
+    std::optional<int> cap;
+};
 // cd-insert / cd-eject: the disk spec xl builds ("vdev=hdc,access=r,devtype=cdrom,
 // target=PATH"; an empty target ejects), which uxld parses as block-attach's.
 struct CdromRequest {
@@ -168,7 +190,8 @@ struct DmesgRequest {
 using Request = std::variant<CreateRequest, ListRequest, ShutdownRequest, WaitRequest,
                              DomainRequest, RenameRequest, SysrqRequest, InfoRequest, DmesgRequest,
                              DeviceAttachRequest, DeviceDetachRequest, DeviceListRequest,
-                             MemSetRequest, TriggerRequest, VcpuSetRequest, CdromRequest>;
+                             MemSetRequest, TriggerRequest, VcpuSetRequest, CdromRequest,
+                             VcpuPinRequest, SchedCreditRequest>;
 
 std::string encode_request(std::uint64_t id, const Request& request);  // one line, with '\n'
 struct DecodedRequest {

@@ -483,5 +483,35 @@ TEST(FormatPciList, ABdfThatDoesNotParseIsPrintedAsGiven)
     EXPECT_EQ(format_pci_list({pci(0x08, "somewhere")}), "Vdev Device\n01.0 somewhere\n");
 }
 
+// xl's sched_credit_domain_output() and the pool's line before the list of every domain.
+TEST(FormatSchedCredit, XlsColumns)
+{
+    DomainInfo host;
+    host.name = "Domain-0";
+    DomainInfo web;
+    web.domid = 3;
+    web.name = "web";
+    web.weight = 512;
+    web.cap = 20;
+    EXPECT_EQ(sched_credit_pool_line(), "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n");
+    EXPECT_EQ(format_sched_credit({host, web}),
+              "Name                                ID Weight  Cap\n"
+              "Domain-0                             0    256    0\n"
+              "web                                  3    512   20\n");
+}
+
+TEST(FormatVcpuList, AffinityColumnsComeFromTheDaemon)
+{
+    DomainInfo d;
+    d.domid = 2;
+    d.name = "g";
+    protocol::VcpuInfo v{0, 1, true, true, false, 1.0};
+    v.hard_affinity = "1";
+    v.soft_affinity = "0";
+    d.vcpu_list = {v};
+    const std::string out = format_vcpu_list({d});
+    EXPECT_EQ(out.substr(out.size() - 8), "  1 / 0\n") << out;
+}
+
 }  // namespace
 }  // namespace uxl::cli

@@ -489,6 +489,34 @@ TEST(Monitor, ExecFailureIsReportedToTheCaller) {
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "monitor.pid"));
 }
 
+// A plain file stands in for cgroup.procs: the guest's process writes "0" (itself) into each
+// before it execs, and the guest runs only after that.
+TEST(Monitor, GuestJoinsItsCgroupsBeforeItRuns) {
+    MonitorDir dir;
+    const std::string first = (dir.path() / "procs-a").string();
+    const std::string second = (dir.path() / "procs-b").string();
+    std::ofstream(first).flush();
+    std::ofstream(second).flush();
+    dir.write_plan(sh("cat " + first + " " + second + "; exit 0"), {{"cgroup_procs", {first, second}}});
+    auto run = run_monitor(dir.path());
+    ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+    ASSERT_TRUE(wait_until([&] { return read_file(dir.path() / "console.log") == "00"; }, 5s))
+        << read_file(dir.path() / "console.log");
+}
+
+TEST(Monitor, CgroupJoinFailureIsReportedToTheCaller) {
+    MonitorDir dir;
+    const std::string missing = (dir.path() / "no-such-cgroup" / "cgroup.procs").string();
+    dir.write_plan(sh("exit 0"), {{"cgroup_procs", {missing}}});
+    auto run = run_monitor(dir.path());
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.stderr_text.find("cannot move the guest into its cgroup (" + missing +
+                                   "): No such file or directory"),
+              std::string::npos)
+        << run.stderr_text;
+    EXPECT_FALSE(dir.socket_exists());
+}
+
 TEST(Monitor, BadPlanIsReportedToTheCaller) {
     MonitorDir dir;
     std::ofstream(dir.path() / "plan.json") << R"({"argv": "not a list"})";

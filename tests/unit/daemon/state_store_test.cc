@@ -88,4 +88,21 @@ TEST(StateStore, DomidsAreNeverReusedByALaterDaemon)
     EXPECT_EQ(second.next_domid(), 3);
 }
 
+// Re-adoption keeps the guest's cgroup: its leaf's name survives the round trip.
+TEST(StateStore, CgroupSurvivesTheRoundTrip)
+{
+    TempDir dir;
+    StateStore store(dir.path);
+    DomainRecord r;
+    r.instance = 9;
+    r.domid = 9;
+    r.name = "g";
+    r.cgroup = "9";
+    ASSERT_TRUE(store.save(r));
+    std::vector<std::string> problems;
+    auto records = store.load_all(problems);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].cgroup, "9");
+}
+
 }  // namespace

@@ -131,3 +131,16 @@ TEST(CpuList, WithoutTopologyEveryCpuIsOnNodeZero)
 
 }  // namespace
 }  // namespace uxl
+
+// xl's print_bitmap(), as vcpu-list's affinity columns show a set on a 4-CPU host.
+TEST(CpuBitmap, PrintsRangesAllAndNoneAsXlDoes)
+{
+    EXPECT_EQ(uxl::format_cpu_bitmap({0, 1, 2, 3}, 4), "all");
+    EXPECT_EQ(uxl::format_cpu_bitmap({0, 1, 2, 3, 4, 5, 6, 7}, 4), "all");
+    EXPECT_EQ(uxl::format_cpu_bitmap({1}, 4), "1");
+    EXPECT_EQ(uxl::format_cpu_bitmap({0, 1, 3}, 4), "0-1,3");
+    EXPECT_EQ(uxl::format_cpu_bitmap({1, 2, 3}, 4), "1-3");
+    EXPECT_EQ(uxl::format_cpu_bitmap({0, 1, 2}, 4), "0-2");
+    EXPECT_EQ(uxl::format_cpu_bitmap({}, 4), "none");
+    EXPECT_EQ(uxl::format_cpu_bitmap({5}, 4), "none");
+}

@@ -70,6 +70,56 @@ TEST(Protocol, VcpuListsTravelOnlyWhenAskedFor)
     EXPECT_DOUBLE_EQ(v.seconds, 2.5);
 }
 
+TEST(Protocol, VcpuPinCarriesOnlyTheSetsGiven)
+{
+    VcpuPinRequest pin;
+    pin.domain = "g";
+    pin.vcpu = 0;
+    pin.hard = std::vector<int>{1};
+    auto back = round_trip<VcpuPinRequest>(pin);
+    EXPECT_EQ(back.domain, "g");
+    EXPECT_EQ(back.vcpu, 0);
+    ASSERT_TRUE(back.hard);
+    EXPECT_EQ(*back.hard, (std::vector<int>{1}));
+    EXPECT_FALSE(back.soft);
+    EXPECT_FALSE(back.force);
+    pin.vcpu = -1;
+    pin.hard.reset();
+    pin.soft = std::vector<int>{0, 1};
+    back = round_trip<VcpuPinRequest>(pin);
+    EXPECT_EQ(back.vcpu, -1);
+    EXPECT_FALSE(back.hard);
+    EXPECT_EQ(back.soft, (std::vector<int>{0, 1}));
+}
+
+TEST(Protocol, SchedCreditSetsWhatWasGivenAndListsShowWeightCapAffinity)
+{
+    auto weight = round_trip<SchedCreditRequest>(SchedCreditRequest{"3", 512, std::nullopt});
+    EXPECT_EQ(weight.domain, "3");
+    EXPECT_EQ(weight.weight, 512);
+    EXPECT_FALSE(weight.cap);
+    auto cap = round_trip<SchedCreditRequest>(SchedCreditRequest{"3", std::nullopt, 20});
+    EXPECT_FALSE(cap.weight);
+    EXPECT_EQ(cap.cap, 20);
+
+    Reply reply;
+    DomainInfo d;
+    d.weight = 512;
+    d.cap = 20;
+    VcpuInfo v;
+    v.hard_affinity = "1";
+    v.soft_affinity = "0-1";
+    d.vcpu_list = {v};
+    reply.domains = {d};
+    const std::string line = encode_reply(reply);
+    auto back = decode_reply(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(back.has_value()) << line;
+    EXPECT_EQ(back->domains.at(0).weight, 512);
+    EXPECT_EQ(back->domains.at(0).cap, 20);
+    EXPECT_EQ(back->domains.at(0).vcpu_list.at(0).hard_affinity, "1");
+    EXPECT_EQ(back->domains.at(0).vcpu_list.at(0).soft_affinity, "0-1");
+}
+
 TEST(Protocol, OlderRequestsStillRoundTrip)
 {
     auto create = round_trip<CreateRequest>(CreateRequest{"{\"c_info\":{}}", "/etc/uxl/g.cfg", true});
