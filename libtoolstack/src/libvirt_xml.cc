@@ -1,0 +1,145 @@
+// The public face of the libvirt XML code (uxl/libvirt_xml.h): parse, convert, print.
+//
+// XML in:  parse_xml_tree → import_domain (settings of an xl config) → [parse_config →
+//          build_domain_spec, for create].
+// XML out: [parse_config → build_domain_spec, plus the Xen-only keys] → export_domain →
+//          xml_tree_to_string.
+#include "uxl/libvirt_xml.h"
+
+#include "libvirt_xml_export.h"
+#include "uxl/config_file.h"
+#include "uxl/config_reader.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace uxl {
+namespace {
+
+// Keys a DomainSpec does not hold but the XML shows (libvirt_xml_export.cc reads them).
+constexpr std::string_view k_extra_keys[] = {
+    "device_model_override", "viridian", "hap", "nestedhvm", "passthrough", "e820_host",
+    "tsc_mode", "parallel", "bios_path_override", "backend", "cpus",
+};
+// Keys the XML has no place for but which say nothing a DomainSpec lacks: xm's HVM
+// `builder`, and the `vfb` of a PV guest (read below).
+constexpr std::string_view k_consumed_keys[] = {"builder", "vfb", "device_model", "device_model_version"};
+
+std::string line_of(std::string_view source, int line)
+{
+    return std::string(source) + ":" + std::to_string(line);
+}
+
+}  // namespace
+
+std::optional<NativeFormat> parse_native_format(std::string_view name)
+{
+    if (name == "xen-xl")
+        return NativeFormat::xen_xl;
+    if (name == "xen-xm")
+        return NativeFormat::xen_xm;
+    return std::nullopt;
+}
+
+bool looks_like_xml(std::string_view data)
+{
+    if (data.starts_with("\xEF\xBB\xBF"))
+        data.remove_prefix(3);
+    const auto first = data.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && data[first] == '<';
+}
+
+Result<XmlConversion> libvirt_xml_to_native(std::string_view xml, std::string_view source, NativeFormat format)
+{
+    XmlElement tree = UXL_TRY(parse_xml_tree(xml, source));
+    libvirt::NativeConfig config = UXL_TRY(libvirt::import_domain(tree, source, format));
+    return XmlConversion{config.text(), std::move(config.warnings)};
+}
+
+Result<XmlConversion> native_to_libvirt_xml(std::string_view text, std::string_view source, NativeFormat format,
+                                            const BuildOptions& options)
+{
+    ParseOutcome outcome = parse_config(text, source);
+    if (!outcome.ok()) {
+        std::string report = outcome.diagnostics.xl_report();
+        while (!report.empty() && report.back() == '\n')
+            report.pop_back();
+        return fail(Errc::invalid_argument, report.empty() ? "Failed to parse config: Invalid argument" : report,
+                    std::string(source));
+    }
+    Diagnostics diagnostics;
+    ConfigReader reader(outcome.config, diagnostics);
+    DomainSpec spec = UXL_TRY(build_domain_spec(reader, options));
+
+    XmlConversion out;
+    for (const Diagnostic& d : diagnostics.items())
+        if (!d.xl_text.empty())
+            out.warnings.push_back(d.xl_text);
+    libvirt::ConfigExtras extras;
+    extras.from_config = true;
+    for (std::string_view key : k_extra_keys)
+        if (const Setting* setting = outcome.config.find(key); setting && setting->value.is_string())
+            extras.values[std::string(key)] = setting->value.text;
+    if (auto it = extras.values.find("cpus"); it != extras.values.end())
+        extras.cpus = it->second;
+    if (const Setting* vfb = outcome.config.find("vfb"); vfb && vfb->value.is_list())
+        for (const ConfigValue& item : vfb->value.items)
+            extras.vfb.push_back(item.text);
+    // What neither the spec nor the extras took is said, never dropped silently.
+    for (const Setting& setting : outcome.config.settings) {
+        const std::string_view key = setting.name;
+        const bool taken = reader.used_keys().contains(key) ||
+                           std::find(std::begin(k_extra_keys), std::end(k_extra_keys), key) != std::end(k_extra_keys) ||
+                           std::find(std::begin(k_consumed_keys), std::end(k_consumed_keys), key) != std::end(k_consumed_keys);
+        if (!taken)
+            out.warnings.push_back(line_of(source, setting.line) + ": " + setting.name +
+                                   ": uxl has no libvirt XML for it; dropped");
+    }
+    out.text = xml_tree_to_string(libvirt::export_domain(spec, extras, format));
+    return out;
+}
+
+Result<DomainSpec> domain_spec_from_libvirt_xml(std::string_view xml, std::string_view source,
+                                                const BuildOptions& options, std::vector<std::string>& warnings)
+{
+    XmlElement tree = UXL_TRY(parse_xml_tree(xml, source));
+    libvirt::NativeConfig config = UXL_TRY(libvirt::import_domain(tree, source, NativeFormat::xen_xl));
+    warnings.insert(warnings.end(), config.warnings.begin(), config.warnings.end());
+
+    // The config's line N is settings[N - 1]: messages about it name the XML's line.
+    auto xml_line = [&](int cfg_line) {
+        return cfg_line >= 1 && cfg_line <= static_cast<int>(config.settings.size())
+                   ? config.settings[static_cast<std::size_t>(cfg_line - 1)].xml_line
+                   : 0;
+    };
+    ParseOutcome outcome = parse_config(config.text(), source);
+    if (!outcome.ok()) {
+        const Diagnostic* first = outcome.diagnostics.items().empty() ? nullptr : &outcome.diagnostics.items().front();
+        return fail(Errc::invalid_argument,
+                    line_of(source, first ? xml_line(first->pos.line) : 0) + ": " +
+                        (first ? first->message : std::string("the XML makes no valid config")),
+                    std::string(source));
+    }
+    Diagnostics diagnostics;
+    ConfigReader reader(outcome.config, diagnostics);
+    BuildOptions build = options;
+    build.config_path = std::string(source);
+    Result<DomainSpec> spec = build_domain_spec(reader, build);
+    for (const Diagnostic& d : diagnostics.items())
+        warnings.push_back(line_of(source, xml_line(d.pos.line)) + ": " + (d.xl_text.empty() ? d.message : d.xl_text));
+    if (!spec) {
+        int line = 0;
+        const std::string& context = spec.error().context;
+        if (const auto colon = context.rfind(':'); colon != std::string::npos)
+            line = xml_line(std::atoi(context.c_str() + colon + 1));
+        return fail(spec.error().code, line_of(source, line) + ": " + spec.error().message, std::string(source));
+    }
+    return spec;
+}
+
+std::string domain_spec_to_libvirt_xml(const DomainSpec& spec)
+{
+    return xml_tree_to_string(libvirt::export_domain(spec, {}, NativeFormat::xen_xl));
+}
+
+}  // namespace uxl
