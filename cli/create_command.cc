@@ -4,18 +4,20 @@
 //   2. every operand with '=' is a config line appended after the file, as xl does, so
 //      overrides win by "last assignment" and error lines continue past the file's end;
 //   3. parse errors and warnings are printed in xl's words; a failed parse exits 1; a file
-//      whose first non-blank character is '<' is libvirt domain XML (uxl/libvirt_xml.h);
+//      whose first non-blank character is '<' is libvirt domain XML: the helper uxl-xml turns
+//      it into a config (xml_helper.h), read here with the XML's line numbers (uxl/xml_config.h);
 //   4. with -n (or the global -N) the domain is printed as libxl JSON and nothing is created;
 //   5. otherwise uxld creates it (paused with -p), and 6. -c attaches its console.
 #include "command.h"
 #include "config_lookup.h"
 #include "daemon_client.h"
 #include "option_parser.h"
+#include "xml_helper.h"
 
 #include "uxl/config_file.h"
 #include "uxl/config_reader.h"
 #include "uxl/domain_spec.h"
-#include "uxl/libvirt_xml.h"
+#include "uxl/xml_config.h"
 #include "uxl/protocol.h"
 
 #include <cstdio>
@@ -59,15 +61,24 @@ Result<DomainSpec> spec_from_config(std::string data, const std::string& path, c
 
 // 3'. A libvirt domain XML (its first non-blank character is '<'): what is dropped is
 //    warned about, what cannot be run is refused with the element's line.
-Result<DomainSpec> spec_from_xml(const std::string& data, const std::string& path, const std::string& overrides,
+Result<DomainSpec> spec_from_xml(const std::string& path, const std::string& overrides,
                                  const BuildOptions& build)
 {
     if (!overrides.empty()) {
         std::fprintf(stderr, "%s: KEY=VALUE overrides apply to xl config files, not to domain XML\n", path.c_str());
         return fail(Errc::invalid_argument, "");
     }
+    // uxl-xml prints the XML's own warnings and refusals (FILE:LINE: ...).
+    std::string numbered;
+    if (run_xml_helper({"to-native", "--numbered", path}, nullptr, &numbered) != 0)
+        return fail(Errc::invalid_argument, "");
+    auto config = parse_numbered_config(numbered);
+    if (!config) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), config.error().message.c_str());
+        return fail(Errc::invalid_argument, "");
+    }
     std::vector<std::string> warnings;
-    Result<DomainSpec> spec = domain_spec_from_libvirt_xml(data, path, build, warnings);
+    Result<DomainSpec> spec = domain_spec_from_xml_config(*config, path, build, warnings);
     for (const std::string& warning : warnings)
         std::fprintf(stderr, "warning: %s\n", warning.c_str());
     if (!spec)
@@ -131,7 +142,7 @@ int main_create(const GlobalOptions& globals, const Command& self, const std::ve
     build.config_path = path;
     build.host_cpus = host_cpu_count();
     build.read_kernel_head = read_kernel_head;
-    Result<DomainSpec> spec = looks_like_xml(data) ? spec_from_xml(data, path, overrides, build)
+    Result<DomainSpec> spec = looks_like_xml(data) ? spec_from_xml(path, overrides, build)
                                                    : spec_from_config(data, path, overrides, build);
     if (!spec)
         return k_exit_failure;

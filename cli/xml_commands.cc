@@ -4,102 +4,49 @@
 //   dumpxml DOM                              the XML of a running domain, from the config
 //                                            uxld stores (as `list -l` shows it).
 // Warnings (what was dropped) go to stderr; a refusal prints its sentence and exits 1.
+// The conversions themselves are done by the helper uxl-xml (cli/uxl_xml.cc, xml_helper.h),
+// so that libxml2 stays out of this statically linked program.
 #include "command.h"
-#include "config_lookup.h"
 #include "daemon_client.h"
 #include "option_parser.h"
+#include "xml_helper.h"
 
-#include "uxl/libvirt_xml.h"
+#include "uxl/domain_spec.h"
 
 #include <cstdio>
-#include <cstdlib>
-#include <unistd.h>
 
 namespace uxl::cli {
 namespace {
 
-struct ConversionArgs {
-    NativeFormat format = NativeFormat::xen_xl;
-    std::string path;
-    std::string data;
-};
-
-// Reads `<format> <file>`; prints virsh's complaint and returns nullopt when they are wrong.
-std::optional<ConversionArgs> conversion_args(const GlobalOptions& globals, const Command& self,
-                                              const std::vector<std::string>& args, int& exit_code)
+// Runs `uxl-xml DIRECTION <format> <file>` with the command's two operands; the helper
+// prints virsh's complaints (bad format, unreadable file) and the output itself.
+int convert(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args,
+            const char* direction)
 {
     auto parsed = parse_options(globals, self, {}, args);
-    if (!parsed.options) {
-        exit_code = parsed.exit_code;
-        return std::nullopt;
-    }
+    if (!parsed.options)
+        return parsed.exit_code;
     const auto& operands = parsed.options->operands;
     if (operands.size() != 2) {
-        exit_code = operands.size() < 2 ? requires_arguments(globals, self, 2) : k_exit_usage;
-        if (operands.size() > 2)
-            print_command_help(globals, self);
-        return std::nullopt;
+        if (operands.size() < 2)
+            return requires_arguments(globals, self, 2);
+        print_command_help(globals, self);
+        return k_exit_usage;
     }
-    ConversionArgs out;
-    const auto format = parse_native_format(operands[0]);
-    if (!format) {
-        std::fprintf(stderr, "error: unsupported config type %s (expected xen-xl or xen-xm)\n", operands[0].c_str());
-        exit_code = k_exit_failure;
-        return std::nullopt;
-    }
-    out.format = *format;
-    out.path = operands[1];
-    std::string error;
-    if (!read_whole_file(out.path, out.data, error)) {
-        std::fprintf(stderr, "error: Failed to open file '%s': %s\n", out.path.c_str(), error.c_str());
-        exit_code = k_exit_failure;
-        return std::nullopt;
-    }
-    return out;
-}
-
-void print_warnings(const std::vector<std::string>& warnings)
-{
-    for (const std::string& warning : warnings)
-        std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    return run_xml_helper({direction, operands[0], operands[1]}, nullptr, nullptr) == 0 ? k_exit_success
+                                                                                        : k_exit_failure;
 }
 
 }  // namespace
 
 int main_domxml_from_native(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    int exit_code = k_exit_success;
-    auto input = conversion_args(globals, self, args, exit_code);
-    if (!input)
-        return exit_code;
-    BuildOptions options;
-    options.config_path = input->path;
-    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
-    options.host_cpus = cpus > 0 ? static_cast<int>(cpus) : 1;
-    auto xml = native_to_libvirt_xml(input->data, input->path, input->format, options);
-    if (!xml) {
-        std::fprintf(stderr, "error: %s\n", xml.error().message.c_str());
-        return k_exit_failure;
-    }
-    print_warnings(xml->warnings);
-    std::fputs(xml->text.c_str(), stdout);
-    return k_exit_success;
+    return convert(globals, self, args, "from-native");
 }
 
 int main_domxml_to_native(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
 {
-    int exit_code = k_exit_success;
-    auto input = conversion_args(globals, self, args, exit_code);
-    if (!input)
-        return exit_code;
-    auto config = libvirt_xml_to_native(input->data, input->path, input->format);
-    if (!config) {
-        std::fprintf(stderr, "error: %s\n", config.error().message.c_str());
-        return k_exit_failure;
-    }
-    print_warnings(config->warnings);
-    std::fputs(config->text.c_str(), stdout);
-    return k_exit_success;
+    return convert(globals, self, args, "to-native");
 }
 
 int main_dumpxml(const GlobalOptions& globals, const Command& self, const std::vector<std::string>& args)
@@ -136,8 +83,8 @@ int main_dumpxml(const GlobalOptions& globals, const Command& self, const std::v
                          spec.error().message.c_str());
             return k_exit_failure;
         }
-        std::fputs(domain_spec_to_libvirt_xml(*spec).c_str(), stdout);
-        return k_exit_success;
+        return run_xml_helper({"from-libxl-json"}, &domain.config_json, nullptr) == 0 ? k_exit_success
+                                                                                       : k_exit_failure;
     }
     std::fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", operands[0].c_str());
     return k_exit_failure;

@@ -9,6 +9,7 @@
 #include "libvirt_xml_export.h"
 #include "uxl/config_file.h"
 #include "uxl/config_reader.h"
+#include "uxl/xml_config.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -39,14 +40,6 @@ std::optional<NativeFormat> parse_native_format(std::string_view name)
     if (name == "xen-xm")
         return NativeFormat::xen_xm;
     return std::nullopt;
-}
-
-bool looks_like_xml(std::string_view data)
-{
-    if (data.starts_with("\xEF\xBB\xBF"))
-        data.remove_prefix(3);
-    const auto first = data.find_first_not_of(" \t\r\n");
-    return first != std::string_view::npos && data[first] == '<';
 }
 
 Result<XmlConversion> libvirt_xml_to_native(std::string_view xml, std::string_view source, NativeFormat format)
@@ -99,42 +92,24 @@ Result<XmlConversion> native_to_libvirt_xml(std::string_view text, std::string_v
     return out;
 }
 
-Result<DomainSpec> domain_spec_from_libvirt_xml(std::string_view xml, std::string_view source,
-                                                const BuildOptions& options, std::vector<std::string>& warnings)
+Result<XmlConfig> libvirt_xml_to_xml_config(std::string_view xml, std::string_view source,
+                                            std::vector<std::string>& warnings)
 {
     XmlElement tree = UXL_TRY(parse_xml_tree(xml, source));
     libvirt::NativeConfig config = UXL_TRY(libvirt::import_domain(tree, source, NativeFormat::xen_xl));
     warnings.insert(warnings.end(), config.warnings.begin(), config.warnings.end());
+    XmlConfig out;
+    out.text = config.text();
+    for (const libvirt::NativeSetting& setting : config.settings)
+        out.source_lines.push_back(setting.xml_line);
+    return out;
+}
 
-    // The config's line N is settings[N - 1]: messages about it name the XML's line.
-    auto xml_line = [&](int cfg_line) {
-        return cfg_line >= 1 && cfg_line <= static_cast<int>(config.settings.size())
-                   ? config.settings[static_cast<std::size_t>(cfg_line - 1)].xml_line
-                   : 0;
-    };
-    ParseOutcome outcome = parse_config(config.text(), source);
-    if (!outcome.ok()) {
-        const Diagnostic* first = outcome.diagnostics.items().empty() ? nullptr : &outcome.diagnostics.items().front();
-        return fail(Errc::invalid_argument,
-                    line_of(source, first ? xml_line(first->pos.line) : 0) + ": " +
-                        (first ? first->message : std::string("the XML makes no valid config")),
-                    std::string(source));
-    }
-    Diagnostics diagnostics;
-    ConfigReader reader(outcome.config, diagnostics);
-    BuildOptions build = options;
-    build.config_path = std::string(source);
-    Result<DomainSpec> spec = build_domain_spec(reader, build);
-    for (const Diagnostic& d : diagnostics.items())
-        warnings.push_back(line_of(source, xml_line(d.pos.line)) + ": " + (d.xl_text.empty() ? d.message : d.xl_text));
-    if (!spec) {
-        int line = 0;
-        const std::string& context = spec.error().context;
-        if (const auto colon = context.rfind(':'); colon != std::string::npos)
-            line = xml_line(std::atoi(context.c_str() + colon + 1));
-        return fail(spec.error().code, line_of(source, line) + ": " + spec.error().message, std::string(source));
-    }
-    return spec;
+Result<DomainSpec> domain_spec_from_libvirt_xml(std::string_view xml, std::string_view source,
+                                                const BuildOptions& options, std::vector<std::string>& warnings)
+{
+    XmlConfig config = UXL_TRY(libvirt_xml_to_xml_config(xml, source, warnings));
+    return domain_spec_from_xml_config(config, source, options, warnings);
 }
 
 std::string domain_spec_to_libvirt_xml(const DomainSpec& spec)

@@ -9,12 +9,17 @@
 //
 // What cannot be expressed is refused with "FILE:LINE: /domain/devices/hostdev: ... is not
 // supported"; what is harmless to drop gives a warning of the same shape ending in
-// "dropped". Hostile XML is refused before it costs anything (see xml_tree.h in src/).
+// "dropped". Hostile XML is refused before it costs anything (see xml_tree.h in libtoolstack/xml/).
 // doc/libvirt-xml.md lists the mapping. Every function here is pure and never throws.
+//
+// This is the toolstack_xml library (libtoolstack/xml/), which alone links libxml2: the
+// statically linked `uxl` never links it, but runs the helper `uxl-xml` (cli/uxl_xml.cc)
+// for its XML commands. uxl/xml_config.h is the part `uxl` itself uses.
 #pragma once
 
 #include "uxl/domain_spec.h"
 #include "uxl/result.h"
+#include "uxl/xml_config.h"
 
 #include <optional>
 #include <string>
@@ -32,10 +37,6 @@ struct XmlConversion {
     std::vector<std::string> warnings;  // "FILE:LINE: PATH: ...; dropped", in file order
 };
 
-// True when `data` looks like XML rather than an xl config: its first non-blank character
-// is '<' (a config file never starts with one). How `uxl create` tells them apart.
-bool looks_like_xml(std::string_view data);
-
 // `domxml-to-native`: the config of a domain XML. `source` names the file in messages.
 Result<XmlConversion> libvirt_xml_to_native(std::string_view xml, std::string_view source,
                                             NativeFormat format);
@@ -46,8 +47,13 @@ Result<XmlConversion> libvirt_xml_to_native(std::string_view xml, std::string_vi
 Result<XmlConversion> native_to_libvirt_xml(std::string_view config, std::string_view source,
                                             NativeFormat format, const BuildOptions& options);
 
-// `uxl create FILE.xml`: the domain of a domain XML, via libvirt_xml_to_native(xen-xl)
-// and build_domain_spec(). The warnings of both steps go to `warnings`.
+// `uxl-xml to-native --numbered`: the xen-xl config of a domain XML, each line with the
+// XML line it comes from; the importer's warnings are appended to `warnings`.
+Result<XmlConfig> libvirt_xml_to_xml_config(std::string_view xml, std::string_view source,
+                                            std::vector<std::string>& warnings);
+
+// The domain of a domain XML (what `uxl create FILE.xml` makes of it, through uxl-xml), via
+// libvirt_xml_to_xml_config() and domain_spec_from_xml_config(). The warnings of both steps go to `warnings`.
 Result<DomainSpec> domain_spec_from_libvirt_xml(std::string_view xml, std::string_view source,
                                                 const BuildOptions& options,
                                                 std::vector<std::string>& warnings);
