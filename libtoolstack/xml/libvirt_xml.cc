@@ -20,7 +20,7 @@ namespace {
 // Keys a DomainSpec does not hold but the XML shows (libvirt_xml_export.cc reads them).
 constexpr std::string_view k_extra_keys[] = {
     "device_model_override", "viridian", "hap", "nestedhvm", "passthrough", "e820_host",
-    "tsc_mode", "parallel", "bios_path_override", "backend", "cpus",
+    "tsc_mode", "parallel", "bios_path_override", "backend", "cpus", "max_grant_frames", "max_event_channels",
 };
 // Keys the XML has no place for but which say nothing a DomainSpec lacks: xm's HVM
 // `builder`, and the `vfb` of a PV guest (read below).
@@ -78,6 +78,13 @@ Result<XmlConversion> native_to_libvirt_xml(std::string_view text, std::string_v
     if (const Setting* vfb = outcome.config.find("vfb"); vfb && vfb->value.is_list())
         for (const ConfigValue& item : vfb->value.items)
             extras.vfb.push_back(item.text);
+    if (const Setting* disks = outcome.config.find("disk"); disks && disks->value.is_list())
+        for (const ConfigValue& item : disks->value.items)
+            extras.disks.push_back(item.text);
+    if (const Setting* vifs = outcome.config.find("vif"); vifs && vifs->value.is_list())
+        for (const ConfigValue& item : vifs->value.items)
+            extras.vifs.push_back(item.text);
+    extras.on_crash_given = outcome.config.find("on_crash") != nullptr;
     // What neither the spec nor the extras took is said, never dropped silently.
     for (const Setting& setting : outcome.config.settings) {
         const std::string_view key = setting.name;

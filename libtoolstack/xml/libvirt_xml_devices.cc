@@ -85,6 +85,16 @@ Result<void> Importer::read_devices(const XmlElement& e)
         } else if (child.name == "controller") {
             if (type != "xenbus" && type != "ide" && type != "pci")
                 drop(child, path, "the " + type + " controller (uxl adds the controllers its disks need)");
+            // The xenbus controller's limits are xl keys (libvirt's xenParseXLGntframes/Evtchns).
+            for (auto [attribute, key] : {std::pair{"maxGrantFrames", "max_grant_frames"},
+                                          std::pair{"maxEventChannels", "max_event_channels"}}) {
+                const std::string value = attr(child, attribute);
+                if (type != "xenbus" || value.empty())
+                    continue;
+                if (!to_number(value))
+                    return std::unexpected(refuse(child, path + "/@" + attribute, "the value '" + value + "'"));
+                set(key, value, child);
+            }
         } else {
             return std::unexpected(refuse(child, path, "<" + child.name + ">"));
         }

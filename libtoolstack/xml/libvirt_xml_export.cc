@@ -73,24 +73,54 @@ XmlElement chardev(const std::string& name, std::string_view spec, int port)
     return e;
 }
 
-XmlElement disk_element(const DiskSpec& disk, bool hvm, NativeFormat format)
+// The value of KEY= in a comma-separated config entry ("format=raw,vdev=hdd"), or "".
+std::string entry_value(std::string_view entry, std::string_view key)
+{
+    for (std::size_t start = 0; start <= entry.size();) {
+        const auto comma = entry.find(',', start);
+        std::string_view token = entry.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        while (!token.empty() && token.front() == ' ')
+            token.remove_prefix(1);
+        while (!token.empty() && token.back() == ' ')
+            token.remove_suffix(1);
+        if (token.size() > key.size() && token.starts_with(key) && token[key.size()] == '=')
+            return std::string(token.substr(key.size() + 1));
+        if (comma == std::string_view::npos)
+            break;
+        start = comma + 1;
+    }
+    return "";
+}
+
+// `raw`: the config's entry for the disk, when converting a config (else empty).
+XmlElement disk_element(const DiskSpec& disk, bool hvm, NativeFormat format, std::string_view raw)
 {
     // xm's phy: prefix leaves no backend in the spec: a /dev path is then a block device.
+    // (xl's positional "/dev/...,raw,xvda,w" names no backend: libvirt says file.)
     const bool phy = disk.backend == DiskBackend::phy ||
-                     (disk.backend == DiskBackend::unknown && disk.pdev_path && disk.pdev_path->starts_with("/dev/"));
+                     (format == NativeFormat::xen_xm && disk.backend == DiskBackend::unknown && disk.pdev_path &&
+                      disk.pdev_path->starts_with("/dev/"));
     const bool cdrom = disk.is_cdrom;
     const bool has_source = disk.pdev_path && !disk.pdev_path->empty();
-    XmlElement e = element("disk", {{"type", phy ? "block" : "file"}, {"device", cdrom ? "cdrom" : "disk"}});
-    std::string driver = phy && disk.backend != DiskBackend::qdisk ? "phy"
+    // xm's empty cdrom (",hdc:cdrom,r"): libvirt's xm parser makes it a phy block device.
+    const bool xm_empty = format == NativeFormat::xen_xm && !has_source && !raw.empty();
+    XmlElement e = element("disk", {{"type", phy || xm_empty ? "block" : "file"}, {"device", cdrom ? "cdrom" : "disk"}});
+    std::string driver = (phy && disk.backend != DiskBackend::qdisk) || xm_empty ? "phy"
                          : disk.backend == DiskBackend::tap ? "tap"
+                         : raw.starts_with("tap2:") ? "tap2"
+                         : raw.starts_with("tap:") ? "tap"
                          : format == NativeFormat::xen_xm && disk.backend == DiskBackend::unknown ? "file"
                                                                                                  : "qemu";
+    // An empty cdrom's format= is dropped by libxl's defaults (format empty); libvirt keeps it.
+    const std::string written_format = has_source ? "" : entry_value(raw, "format");
     std::vector<std::pair<std::string, std::string>> driver_attributes{{"name", driver}};
     if (disk.format != DiskFormat::unknown && disk.format != DiskFormat::empty)
         driver_attributes.emplace_back("type", to_string(disk.format));
-    else if (has_source)
+    else if (!written_format.empty())
+        driver_attributes.emplace_back("type", written_format);
+    else if (has_source || xm_empty)
         driver_attributes.emplace_back("type", "raw");
-    if (has_source || disk.format != DiskFormat::empty)
+    if (has_source || xm_empty || !written_format.empty() || disk.format != DiskFormat::empty)
         e.children.push_back(element("driver", driver_attributes));
     if (has_source)
         e.children.push_back(element("source", {{phy ? "dev" : "file", *disk.pdev_path}}));
@@ -112,7 +142,8 @@ XmlElement disk_element(const DiskSpec& disk, bool hvm, NativeFormat format)
     return e;
 }
 
-XmlElement interface_element(const VifSpec& nic)
+// `raw`: the config's entry for the NIC, when converting a config (else empty).
+XmlElement interface_element(const VifSpec& nic, std::string_view raw)
 {
     XmlElement e = element("interface", {{"type", nic.bridge ? "bridge" : "ethernet"}});
     if (!nic.mac.is_zero())
@@ -170,7 +201,7 @@ XmlElement interface_element(const VifSpec& nic)
         e.children.push_back(element("target", {{"dev", *nic.ifname}}));
     if (nic.model)
         e.children.push_back(element("model", {{"type", *nic.model}}));
-    else if (nic.nictype == NicType::vif)
+    else if (nic.nictype == NicType::vif || entry_value(raw, "type") == "netfront")
         e.children.push_back(element("model", {{"type", "netfront"}}));
     if (nic.backend_domname)
         e.children.push_back(element("backenddomain", {{"name", *nic.backend_domname}}));
@@ -178,7 +209,7 @@ XmlElement interface_element(const VifSpec& nic)
 }
 
 XmlElement graphics_element(bool autoport, std::optional<int> display, const std::string& listen,
-                            const std::optional<std::string>& passwd)
+                            const std::optional<std::string>& passwd, bool from_config)
 {
     XmlElement e = element("graphics", {{"type", "vnc"}, {"port", autoport ? "-1" : std::to_string(5900 + display.value_or(0))},
                                         {"autoport", autoport ? "yes" : "no"}});
@@ -188,6 +219,8 @@ XmlElement graphics_element(bool autoport, std::optional<int> display, const std
         e.attributes.emplace_back("passwd", *passwd);
     if (!listen.empty())
         e.children.push_back(element("listen", {{"type", "address"}, {"address", listen}}));
+    else if (from_config)  // libvirt's xenParseVfb: a listen of no address
+        e.children.push_back(element("listen", {{"type", "address"}}));
     return e;
 }
 
@@ -316,7 +349,9 @@ XmlElement export_domain(const DomainSpec& spec, const ConfigExtras& extras, Nat
     add(std::move(clock));
     add(element("on_poweroff", {}, std::string(to_string(spec.on_poweroff))));
     add(element("on_reboot", {}, std::string(to_string(spec.on_reboot))));
-    add(element("on_crash", {}, std::string(to_string(spec.on_crash))));
+    // libvirt's default on_crash is restart (xl's is destroy): a config without one says so.
+    add(element("on_crash", {}, extras.from_config && !extras.on_crash_given ? std::string("restart")
+                                                                              : std::string(to_string(spec.on_crash))));
 
     // <devices>
     XmlElement devices = element("devices");
@@ -324,15 +359,24 @@ XmlElement export_domain(const DomainSpec& spec, const ConfigExtras& extras, Nat
     if (const auto emulator = extra("device_model_override"); emulator && hvm)
         device(element("emulator", {}, *emulator));
     bool ide = false;
-    for (const DiskSpec& disk : spec.disks) {
-        device(disk_element(disk, hvm, format));
+    auto raw_entry = [](const std::vector<std::string>& entries, std::size_t index) {
+        return index < entries.size() ? std::string_view(entries[index]) : std::string_view();
+    };
+    for (std::size_t i = 0; i < spec.disks.size(); ++i) {
+        const DiskSpec& disk = spec.disks[i];
+        device(disk_element(disk, hvm, format, raw_entry(extras.disks, i)));
         ide = ide || (hvm && disk.vdev && disk.vdev->starts_with("hd"));
     }
-    device(element("controller", {{"type", "xenbus"}, {"index", "0"}}));
+    XmlElement xenbus = element("controller", {{"type", "xenbus"}, {"index", "0"}});
+    if (const auto frames = extra("max_grant_frames"))
+        xenbus.attributes.emplace_back("maxGrantFrames", *frames);
+    if (const auto channels = extra("max_event_channels"))
+        xenbus.attributes.emplace_back("maxEventChannels", *channels);
+    device(std::move(xenbus));
     if (ide)
         device(element("controller", {{"type", "ide"}, {"index", "0"}}));
-    for (const VifSpec& nic : spec.nics)
-        device(interface_element(nic));
+    for (std::size_t i = 0; i < spec.nics.size(); ++i)
+        device(interface_element(spec.nics[i], raw_entry(extras.vifs, i)));
     std::vector<std::string> serials;
     for (const std::string& s : spec.hvm.serial)
         if (s != "none")
@@ -357,7 +401,8 @@ XmlElement export_domain(const DomainSpec& spec, const ConfigExtras& extras, Nat
         if (spec.hvm.vnc.enable.value_or(false)) {
             const auto& vnc = spec.hvm.vnc;
             device(graphics_element(vnc.find_unused.value_or(true), vnc.display, vnc.listen,
-                                    vnc.passwd.empty() ? std::nullopt : std::optional<std::string>(vnc.passwd)));
+                                    vnc.passwd.empty() ? std::nullopt : std::optional<std::string>(vnc.passwd),
+                                    extras.from_config));
         }
         for (std::size_t start = 0; !spec.hvm.soundhw.empty() && start <= spec.hvm.soundhw.size();) {
             const auto comma = spec.hvm.soundhw.find(',', start);
@@ -400,7 +445,8 @@ XmlElement export_domain(const DomainSpec& spec, const ConfigExtras& extras, Nat
             if (!keys["vncdisplay"].empty())
                 display = std::atoi(keys["vncdisplay"].c_str());
             device(graphics_element(autoport, display, keys["vnclisten"],
-                                    keys.contains("vncpasswd") ? std::optional<std::string>(keys["vncpasswd"]) : std::nullopt));
+                                    keys.contains("vncpasswd") ? std::optional<std::string>(keys["vncpasswd"]) : std::nullopt,
+                                    extras.from_config));
             XmlElement video = element("video");
             video.children.push_back(element("model", {{"type", "xen"}, {"vram", "4096"}, {"heads", "1"}, {"primary", "yes"}}));
             device(std::move(video));

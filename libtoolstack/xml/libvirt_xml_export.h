@@ -15,6 +15,12 @@ struct ConfigExtras {
     std::vector<std::string> vfb;                           // vfb = [ ... ] entries
     std::string cpus;                                       // cpus= as written
     bool from_config = false;  // a config's conversion, not a running domain (dumpxml)
+    // A config's disk = [ ... ] and vif = [ ... ] entries as written, in the spec's order:
+    // what a DiskSpec/VifSpec keeps no trace of (xm's tap:/tap2: prefixes, an empty cdrom's
+    // format=, xm's type=netfront) still shows, as libvirt shows it.
+    std::vector<std::string> disks;
+    std::vector<std::string> vifs;
+    bool on_crash_given = false;  // no on_crash= in the config: libvirt says restart
 };
 
 XmlElement export_domain(const DomainSpec& spec, const ConfigExtras& extras, NativeFormat format);
