@@ -63,6 +63,9 @@ int main_network_list(const GlobalOptions&, const Command&, const std::vector<st
 int main_network_detach(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_pci_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_check(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_domxml_from_native(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_domxml_to_native(const GlobalOptions&, const Command&, const std::vector<std::string>&);
+int main_dumpxml(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_help(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_list(const GlobalOptions&, const Command&, const std::vector<std::string>&);
 int main_destroy(const GlobalOptions&, const Command&, const std::vector<std::string>&);

@@ -4,7 +4,7 @@
 #
 #   /etc/rc.d/{xencommons,xendomains}            NetBSD/DragonFly-style rc.d scripts
 #   /etc/uxl/uxl.conf, /etc/uxl/scripts/, /etc/uxl/auto/, /etc/default/uxl-domains
-#   PREFIX/libexec/uxl/{uxl-monitor,uxl-domains}  the monitor, the Linux auto-directory helper
+#   PREFIX/libexec/uxl/{uxl-monitor,uxl-xml,uxl-domains}  the monitor, uxl's XML helper, the Linux auto-directory helper
 #   PREFIX/lib/systemd/system/{uxld,uxl-domains}.service
 #   PREFIX/share/doc/uxl/examples/, share/man/man{1,5,8}/, share/bash-completion/completions/uxl
 

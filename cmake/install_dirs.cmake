@@ -36,12 +36,15 @@ set(UXL_SCRIPTS_DIR "${UXL_CONF_DIR}/scripts")
 set(UXL_AUTO_DIR "${UXL_CONF_DIR}/auto")
 set(UXL_DEFAULTS_FILE "${CMAKE_INSTALL_FULL_SYSCONFDIR}/default/uxl-domains")
 set(UXL_MONITOR_PATH "${CMAKE_INSTALL_FULL_LIBEXECDIR}/uxl/uxl-monitor")
+set(UXL_XML_HELPER_PATH "${CMAKE_INSTALL_FULL_LIBEXECDIR}/uxl/uxl-xml")
 set(UXL_FULL_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
 set(UXL_FULL_SBINDIR "${CMAKE_INSTALL_FULL_SBINDIR}")
 set(UXL_RC_HELPER_DIR "${CMAKE_INSTALL_FULL_LIBEXECDIR}/uxl")
 # uxld run from this build tree (build/daemon/uxld) uses the tree's own uxl.conf, hook
 # scripts and monitor instead of the installed ones (daemon/uxld/paths.cc).
 set(UXL_BUILD_DAEMON_DIR "${PROJECT_BINARY_DIR}/daemon")
+# uxl run from this build tree (build/cli/uxl) runs the tree's uxl-xml (cli/xml_helper.cc).
+set(UXL_BUILD_CLI_DIR "${PROJECT_BINARY_DIR}/cli")
 
 set(UXL_GENERATED_INCLUDE_DIR "${PROJECT_BINARY_DIR}/generated")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/install_paths.h.in

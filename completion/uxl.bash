@@ -33,7 +33,7 @@ _uxl()
 
     local commands="create list destroy shutdown reboot pci-list pause unpause console info
         vncviewer domid domname rename sysrq trigger button-press mem-set vcpu-list vcpu-set vcpu-pin sched-credit cd-insert cd-eject vm-list dmesg network-attach network-list network-detach
-        block-attach block-list block-detach uptime check help"
+        block-attach block-list block-detach uptime check domxml-from-native domxml-to-native dumpxml help"
 
     # The command: the first word after the global options.
     cmd=""
@@ -74,6 +74,22 @@ _uxl()
             COMPREPLY=($(compgen -W "$names" -- "$cur"))
             compopt -o filenames 2>/dev/null
             COMPREPLY+=($(compgen -f -- "$cur"))
+            ;;
+        domxml-from-native|domxml-to-native)
+            # virsh's native formats, then a file.
+            local n=0
+            for ((i = i + 1; i < COMP_CWORD; i++)); do
+                [[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
+            done
+            if ((n == 0)); then
+                COMPREPLY=($(compgen -W "xen-xl xen-xm" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+                compopt -o filenames 2>/dev/null
+            fi
+            ;;
+        dumpxml)
+            COMPREPLY=($(compgen -W "$(_uxl_domains "$uxl")" -- "$cur"))
             ;;
         list|uptime)
             if [[ $cur == -* ]]; then

@@ -424,5 +424,83 @@ TEST(VcpuPin, TooFewArgumentsIsXlsUsageError)
     EXPECT_EQ(r.err.rfind("'uxl vcpu-pin' requires at least 3 arguments.\n\n", 0), 0u) << r.err;
 }
 
+// libvirt XML: uxl runs the helper uxl-xml (the build tree's, as run from there), which
+// libxml2 is kept in; the static uxl itself never links it.
+constexpr const char* k_guest_xml = R"(<domain type='xen'>
+  <name>cli-xml</name>
+  <memory unit='KiB'>262144</memory>
+  <os><type>linux</type><kernel>/boot/vmlinuz</kernel></os>
+  <devices>
+    <memballoon model='xen'/>
+  </devices>
+</domain>
+)";
+
+TEST(Xml, DomxmlToNativeRunsTheBuildTreesHelper)
+{
+    TempDir dir;
+    const std::string xml = dir.write("guest.xml", k_guest_xml);
+    RunResult r = run_uxl({"domxml-to-native", "xen-xl", xml});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("name = \"cli-xml\"\n"), std::string::npos) << r.out;
+}
+
+TEST(Xml, DomxmlFromNativeGivesXml)
+{
+    TempDir dir;
+    const std::string cfg = dir.write("guest.cfg", "name = \"cli-cfg\"\nmemory = 256\nkernel = \"/boot/vmlinuz\"\n");
+    RunResult r = run_uxl({"domxml-from-native", "xen-xl", cfg});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("<name>cli-cfg</name>"), std::string::npos) << r.out;
+}
+
+TEST(Xml, BadFormatAndMissingFileFailWithVirshsWords)
+{
+    TempDir dir;
+    const std::string xml = dir.write("guest.xml", k_guest_xml);
+    RunResult r = run_uxl({"domxml-to-native", "xen-foo", xml});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "error: unsupported config type xen-foo (expected xen-xl or xen-xm)\n");
+    r = run_uxl({"domxml-to-native", "xen-xl", dir.path() + "/none.xml"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "error: Failed to open file '" + dir.path() + "/none.xml': No such file or directory\n");
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(Xml, CreateFromXmlNamesTheXmlsLines)
+{
+    TempDir dir;
+    const std::string xml = dir.write("guest.xml", k_guest_xml);
+    RunResult r = run_uxl({"create", "-n", xml});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"name\": \"cli-xml\""), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("warning: " + xml + ":6: /domain/devices/memballoon"), std::string::npos) << r.err;
+
+    // Refused by the helper (the XML's own error), then by uxl's config reader.
+    const std::string os = "  <os><type>linux</type><kernel>/boot/vmlinuz</kernel></os>\n";
+    const std::string bad = dir.write("bad.xml", "<domain type='xen'>\n  <name>x</name>\n  <memory unit='KiB'>-5</memory>\n" + os + "</domain>\n");
+    r = run_uxl({"create", "-n", bad});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("\n" + bad + ":3: /domain/memory"), std::string::npos) << r.err;
+    const std::string many = dir.write("many.xml", "<domain type='xen'>\n  <name>x</name>\n\n  <memory unit='KiB'>262144</memory>\n" + os + "  <vcpu>100000</vcpu>\n</domain>\n");
+    r = run_uxl({"create", "-n", many});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("\n" + many + ":6: vcpus = 100000 is more than uxl supports"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(Xml, AMissingHelperIsOneLine)
+{
+    TempDir dir;
+    const std::string xml = dir.write("guest.xml", k_guest_xml);
+    RunResult r = run_uxl({"domxml-to-native", "xen-xl", xml}, ".", {"UXL_XML_HELPER=/nonexistent/uxl-xml"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "error: cannot run uxl's XML helper /nonexistent/uxl-xml: No such file or directory\n");
+    r = run_uxl({"create", "-n", xml}, ".", {"UXL_XML_HELPER=/nonexistent/uxl-xml"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("error: cannot run uxl's XML helper /nonexistent/uxl-xml: No such file or directory\n"),
+              std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace uxl::test

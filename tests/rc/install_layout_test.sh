@@ -11,7 +11,7 @@
 #      second build maps its directory to BUILD_DIR's in the debug info (UXL_DEBUG_BUILD_DIR),
 #      so ccache sees the same compilations. Without ccache it is a full build (minutes);
 #   3. the README's tour: build/daemon/uxld, run from the build tree, uses the tree's own
-#      uxl.conf, hook scripts and monitor.
+#      uxl.conf, hook scripts and monitor, and build/cli/uxl the tree's uxl-xml.
 #
 # For each install: the installed uxld's --print-paths (final paths, not DESTDIR ones) names
 # files that exist under DESTDIR; the installed uxl, rc scripts, units and completion name
@@ -43,6 +43,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/uxl-install-test.XXXXXX")
 usr_build=""
 trap 'rm -rf "$tmp" ${usr_build:+"$usr_build"}' EXIT
 trap 'exit 1' INT TERM HUP
+# A domain XML for uxl's XML helper (uxl-xml).
+cat >"$tmp/guest.xml" <<'EOF'
+<domain type='xen'>
+  <name>install-test</name>
+  <memory unit='KiB'>262144</memory>
+  <os><type>linux</type><kernel>/boot/vmlinuz</kernel></os>
+</domain>
+EOF
 
 # cache BUILD VAR DEFAULT: a variable of BUILD's CMakeCache.txt (GNUInstallDirs leaves some empty).
 cache() {
@@ -94,6 +102,7 @@ check_install() {
 	x "$bindir/uxl"
 	x "$sbindir/uxld"
 	x "$libexec/uxl/uxl-monitor"
+	x "$libexec/uxl/uxl-xml"
 	x "$libexec/uxl/uxl-domains"
 	x "$rcdir/xencommons"
 	x "$rcdir/xendomains"
@@ -135,6 +144,13 @@ check_install() {
 	out=$(cd "$tmp" && "$d$bindir/uxl" create -n uxl-install-test-none 2>&1)
 	check "the installed uxl looks for configs in ., $sysconf/uxl, /etc/xen" \
 		matches "$out" "no config named .uxl-install-test-none. in \., $sysconf/uxl, /etc/xen\$"
+	# uxl runs the installed uxl-xml for its XML commands (cli/xml_helper.cc): under DESTDIR
+	# it is missing from where uxl looks, and uxl says where that is.
+	out=$("$d$bindir/uxl" domxml-to-native xen-xl "$tmp/guest.xml" 2>&1)
+	check "the installed uxl runs $libexec/uxl/uxl-xml" \
+		matches "$out" "cannot run uxl's XML helper $libexec/uxl/uxl-xml: "
+	out=$(UXL_XML_HELPER=$d$libexec/uxl/uxl-xml "$d$bindir/uxl" domxml-to-native xen-xl "$tmp/guest.xml" 2>&1)
+	check "the installed uxl-xml converts domain XML" matches "$out" "^name = \"install-test\""
 	rc_helper=$d$libexec/uxl/uxl-domains
 	defaults=$(sed -n 's/^: "${UXL_DOMAINS_DEFAULTS:=\(.*\)}"$/\1/p' "$rc_helper")
 	auto=$(sed -n 's/^: "${XENDOMAINS_AUTO:=\(.*\)}"$/\1/p' "$rc_helper")
@@ -229,6 +245,8 @@ check "build/daemon/uxld reads the tree's etc/uxl.conf" [ "$(printed "$paths" co
 check "build/daemon/uxld runs the tree's share/scripts" [ "$(printed "$paths" scripts_dir)" = "$src/share/scripts" ]
 check "build/daemon/uxld starts the build's uxl-monitor" [ "$(printed "$paths" monitor)" = "$build/daemon/uxl-monitor" ]
 check "the tree's share/scripts holds vif-bridge" [ -x "$src/share/scripts/vif-bridge" ]
+out=$("$build/cli/uxl" domxml-to-native xen-xl "$tmp/guest.xml" 2>&1)
+check "build/cli/uxl runs the build's uxl-xml" matches "$out" "^name = \"install-test\""
 # A copy of the binary elsewhere is not the build tree: it uses the installed paths.
 cp "$build/daemon/uxld" "$tmp/uxld"
 check "a uxld copied out of the build tree uses the installed paths" \
