@@ -51,20 +51,9 @@ namespace {
 
 using qemu::DiskBus;
 using qemu::has_media;
+using qemu::option_value;
 
 constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
-
-// A value inside QEMU's key=value option syntax, where a comma is written twice.
-std::string option_value(std::string_view value)
-{
-    std::string out;
-    for (char c : value) {
-        out.push_back(c);
-        if (c == ',')
-            out.push_back(',');
-    }
-    return out;
-}
 
 // A Xen PV command line names its root disk as Xen does (root=/dev/xvda1); under QEMU that
 // disk is a virtio-blk one, which Linux names vdX in PCI order, whatever its xvd letter.

@@ -29,6 +29,17 @@ std::optional<DiskBus> disk_bus(int number)
     }
 }
 
+std::string option_value(std::string_view value)
+{
+    std::string out;
+    for (char c : value) {
+        out.push_back(c);
+        if (c == ',')
+            out.push_back(',');
+    }
+    return out;
+}
+
 std::string vdev_name(int number)
 {
     const std::optional<DiskBus> bus = disk_bus(number);

@@ -77,6 +77,10 @@ std::optional<DiskIds> disk_ids(int slot);
 // the first sd* disk, and an sd* disk can be hot-plugged only when it is there.
 inline constexpr std::string_view scsi_controller_id = "scsi0";
 
+// A value inside QEMU's key=value option syntax (-chardev path=..., -drive file=...), where
+// a comma is written twice.
+std::string option_value(std::string_view value);
+
 // The guest agent's channel (guest_agent.h): QEMU's chardev id for its host end, and the
 // name of the virtio-serial port the guest sees (/dev/virtio-ports/<name>).
 inline constexpr std::string_view guest_agent_chardev = "qga0";

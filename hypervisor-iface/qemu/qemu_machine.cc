@@ -4,22 +4,12 @@
 // ACPI sleep states), the words are what QEMU has for the same effect.
 #include "qemu/qemu_machine.h"
 
+#include "qemu/qemu_devices.h"
+
 #include <string_view>
 
 namespace uxl::qemu {
 namespace {
-
-// A value inside QEMU's key=value option syntax, where a comma is written twice.
-std::string option_value(std::string_view value)
-{
-    std::string out;
-    for (char c : value) {
-        out.push_back(c);
-        if (c == ',')
-            out.push_back(',');
-    }
-    return out;
-}
 
 // soundhw's names as QEMU 7.2's devices (the old -soundhw's names); "all" is every one.
 struct SoundCard {

@@ -107,6 +107,8 @@ protected:
         char tmpl[] = "/tmp/uxlcg.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         m_root = tmpl;
+        // uxld runs each guest under a uid of its own, which must pass through to its files.
+        ::chmod(m_root.c_str(), 0711);
         m_socket = m_root + "/uxld.sock";
         fs::create_directories(m_root + "/cfg");
         ASSERT_TRUE(m_daemon.start(UXLD_BINARY, m_root, m_socket).empty());

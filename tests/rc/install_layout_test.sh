@@ -164,8 +164,8 @@ check_install() {
 		grep -qx "#XENDOMAINS_AUTO=$auto" "$d$defaults"
 
 	# Every xl.conf key uxl knows is in uxl.conf, commented.
-	check "uxl.conf lists all 18 xl.conf settings, hotplug.timeout and qemu.accelerator, commented" \
-		[ "$(grep -c '^#[a-z][a-z_.]*=' "$d$sysconf/uxl/uxl.conf")" -eq 20 ]
+	check "uxl.conf lists all 18 xl.conf settings and uxl's hotplug.timeout, qemu.accelerator, guest.uid_range, guest.run_as_root, commented" \
+		[ "$(grep -c '^#[a-z][a-z_.]*=' "$d$sysconf/uxl/uxl.conf")" -eq 22 ]
 
 	units=$d$prefix/lib/systemd/system
 	check "the units have no @...@ left" sh -c "! grep -q '@' '$units/uxld.service' '$units/uxl-domains.service'"
