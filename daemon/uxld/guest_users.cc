@@ -49,12 +49,10 @@ Result<uid_t> GuestUidPool::allocate()
                                        ") is taken: a new guest cannot run unprivileged; widen the range.");
 }
 
-Result<void> check_reachable(const std::string& path, uid_t uid, const std::string& what)
+namespace {
+
+Result<void> check_ancestors(const fs::path& absolute, const std::string& path, uid_t uid, const std::string& what)
 {
-    std::error_code ec;
-    fs::path absolute = fs::absolute(path, ec);
-    if (ec)
-        return fail(Errc::invalid_argument, what + " " + path + ": " + ec.message());
     for (fs::path dir = absolute.parent_path();; dir = dir.parent_path()) {
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0)
@@ -70,6 +68,22 @@ Result<void> check_reachable(const std::string& path, uid_t uid, const std::stri
         if (dir == dir.root_path() || dir.empty())
             break;
     }
+    return {};
+}
+
+}  // namespace
+
+Result<void> check_reachable(const std::string& path, uid_t uid, const std::string& what)
+{
+    std::error_code ec;
+    fs::path absolute = fs::absolute(path, ec);
+    if (ec)
+        return fail(Errc::invalid_argument, what + " " + path + ": " + ec.message());
+    // The directories on the way as written, and those the symlinks lead through.
+    UXL_TRY(check_ancestors(absolute, path, uid, what));
+    fs::path resolved = fs::weakly_canonical(absolute, ec);
+    if (!ec && resolved != absolute)
+        UXL_TRY(check_ancestors(resolved, path, uid, what));
     return {};
 }
 
