@@ -218,6 +218,18 @@ std::optional<protocol::Reply> call_daemon(const GlobalOptions& globals, DaemonC
     return std::move(*reply);
 }
 
+std::optional<protocol::Reply> call_daemon_or_report(const GlobalOptions& globals, DaemonClient& client,
+                                                     const protocol::Request& request, const char* failed_line)
+{
+    auto reply = call_daemon(globals, client, request);
+    if (reply && reply->error) {
+        print_daemon_error(*reply->error);
+        std::fprintf(stderr, "%s\n", failed_line);
+        return std::nullopt;
+    }
+    return reply;
+}
+
 int libxl_error_code(Errc code)
 {
     switch (code) {

@@ -81,6 +81,11 @@ std::optional<protocol::Reply> call_daemon(const GlobalOptions& globals, DaemonC
                                            const protocol::Request& request,
                                            std::optional<std::chrono::milliseconds> timeout = k_default_timeout);
 
+// call_daemon, then a daemon error printed with xl's line for the libxl call that failed
+// (`failed_line`, e.g. "libxl_list_domain failed."): nullopt after either.
+std::optional<protocol::Reply> call_daemon_or_report(const GlobalOptions& globals, DaemonClient& client,
+                                                     const protocol::Request& request, const char* failed_line);
+
 // The libxl error number xl would print for a daemon error ("shutdown failed (rc=-3)"):
 // invalid_argument/already_exists -6 (ERROR_INVAL), not_found -21 (DOMAIN_NOTFOUND),
 // unsupported -4 (NI), timeout -9 (TIMEDOUT), anything else -3 (FAIL). Pure.

@@ -65,14 +65,9 @@ int shutdown_or_reboot(const GlobalOptions& globals, const Command& self,
 
     std::vector<int> targets;
     if (all) {
-        auto reply = call_daemon(globals, *client, protocol::ListRequest{});
+        auto reply = call_daemon_or_report(globals, *client, protocol::ListRequest{}, "libxl_list_domain failed.");
         if (!reply)
             return k_exit_failure;
-        if (reply->error) {
-            print_daemon_error(*reply->error);
-            std::fprintf(stderr, "libxl_list_domain failed.\n");
-            return k_exit_failure;
-        }
         for (const auto& d : reply->domains)
             if (d.domid != 0)
                 targets.push_back(d.domid);

@@ -28,14 +28,9 @@ std::optional<std::vector<protocol::DomainInfo>> fetch_domains(const GlobalOptio
                                                               const protocol::ListRequest& request,
                                                               const char* failed_line)
 {
-    auto reply = call_daemon(globals, client, request);
+    auto reply = call_daemon_or_report(globals, client, request, failed_line);
     if (!reply)
         return std::nullopt;
-    if (reply->error) {
-        print_daemon_error(*reply->error);
-        std::fprintf(stderr, "%s\n", failed_line);
-        return std::nullopt;
-    }
     sort_by_domid(reply->domains);
     return std::move(reply->domains);
 }
@@ -224,14 +219,9 @@ int main_info(const GlobalOptions& globals, const Command& self, const std::vect
     auto client = open_daemon(globals);
     if (!client)
         return k_exit_failure;
-    auto reply = call_daemon(globals, *client, protocol::InfoRequest{});
+    auto reply = call_daemon_or_report(globals, *client, protocol::InfoRequest{}, "libxl_physinfo failed.");
     if (!reply)
         return k_exit_failure;
-    if (reply->error) {
-        print_daemon_error(*reply->error);
-        std::fprintf(stderr, "libxl_physinfo failed.\n");
-        return k_exit_failure;
-    }
     std::fputs(format_info(reply->info, prefix).c_str(), stdout);
     return k_exit_success;
 }

@@ -177,24 +177,14 @@ int main_sched_credit(const GlobalOptions& globals, const Command& self, const s
             request.weight = xl_int(*opts.value("weight"));
         if (opt_c)
             request.cap = xl_int(*opts.value("cap"));
-        auto reply = call_daemon(globals, *client, request);
-        if (!reply)
-            return k_exit_failure;
-        if (reply->error) {
-            print_daemon_error(*reply->error);
-            std::fprintf(stderr, "libxl_domain_sched_params_set failed.\n");
-            return k_exit_failure;
-        }
-        return k_exit_success;
+        return call_daemon_or_report(globals, *client, request, "libxl_domain_sched_params_set failed.")
+                   ? k_exit_success
+                   : k_exit_failure;
     }
-    auto reply = call_daemon(globals, *client, protocol::ListRequest{domain, false, false});
+    auto reply = call_daemon_or_report(globals, *client, protocol::ListRequest{domain, false, false},
+                                       "libxl_list_domain failed.");
     if (!reply)
         return k_exit_failure;
-    if (reply->error) {
-        print_daemon_error(*reply->error);
-        std::fprintf(stderr, "libxl_list_domain failed.\n");
-        return k_exit_failure;
-    }
     std::string out = domain.empty() ? sched_credit_pool_line() : std::string();
     out += format_sched_credit(reply->domains);
     std::fputs(out.c_str(), stdout);
