@@ -16,6 +16,8 @@
 //    DIR is gone. SIGTERM, SIGINT and SIGHUP are ignored.
 #include "monitor.h"
 
+#include "confinement.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -24,17 +26,12 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,7 +184,6 @@ private:
     Status open_console_log();
     Status listen_socket();
     Status start_guest();
-    Status keep_only_cap_kill();
 
     void handle_signals();
     void guest_exited(int wait_status);
@@ -246,16 +242,6 @@ Status Monitor::setup() {
     return {};
 }
 
-Status Monitor::keep_only_cap_kill() {
-    for (int cap = 0; cap <= 63; ++cap)
-        if (cap != CAP_KILL) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2]{};
-    data[0].effective = data[0].permitted = 1U << CAP_KILL;
-    if (::syscall(SYS_capset, &header, data) != 0) return std::unexpected(errno_text("capset"));
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::unexpected(errno_text("PR_SET_NO_NEW_PRIVS"));
-    return {};
-}
 
 Status Monitor::take_signals() {
     // The monitor must not die with a terminal or an impatient caller; only SIGKILL stops it.
@@ -317,9 +303,6 @@ Status Monitor::listen_socket() {
     return {};
 }
 
-// The child's failure stages from here on name a cgroup.procs file by its index.
-constexpr int k_stage_cgroup = 100;
-
 Status Monitor::start_guest() {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
@@ -339,17 +322,10 @@ Status Monitor::start_guest() {
     envp.push_back(nullptr);
     const char* workdir = m_plan.working_dir.c_str();
     const bool no_aslr = m_plan.disable_aslr;
-    const long guest_uid = m_plan.uid;
-    const long guest_gid = m_plan.gid;
-    std::vector<gid_t> groups(m_plan.groups.begin(), m_plan.groups.end());
-    struct stat tun {};
-    const bool has_tun = ::stat("/dev/net/tun", &tun) == 0 && S_ISCHR(tun.st_mode);
-    const dev_t tun_device = tun.st_rdev;
+    const GuestConfinement confinement = prepare_confinement(m_plan);
     const int console = guest_end.get();
     const int log = m_log_fd.get();
     const int report = exec_write.get();
-    std::vector<const char*> cgroup_procs;
-    for (auto& path : m_plan.cgroup_procs) cgroup_procs.push_back(path.c_str());
 
     pid_t pid = ::fork();
     if (pid < 0) return std::unexpected(errno_text("fork"));
@@ -367,41 +343,14 @@ Status Monitor::start_guest() {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::setsid();  // the guest's pgid is its pid (UML would do it itself)
-        // Join the guest's cgroups first, before anything could give up the right to write
-        // cgroup.procs. Stage k_stage_cgroup + i names the file that failed.
-        for (std::size_t i = 0; i < cgroup_procs.size(); ++i) {
-            const int fd = ::open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-            if (fd < 0) fail(k_stage_cgroup + static_cast<int>(i));
-            if (::write(fd, "0", 1) != 1) fail(k_stage_cgroup + static_cast<int>(i));
-            ::close(fd);
-        }
+        // Its cgroups first, while it may still join them; then, for a guest with a uid of
+        // its own, its tun, ids and no capabilities (confinement.h).
+        if (int stage = confine_guest(confinement); stage != 0) fail(stage);
         if (no_aslr && ::personality(ADDR_NO_RANDOMIZE) == -1) fail(1);
         if (::dup2(console, 0) < 0 || ::dup2(console, 1) < 0 || ::dup2(log, 2) < 0) fail(2);
         // report > 2 because fds 0-2 were open before the pipe was made.
         ::close_range(3, report - 1, 0);
         ::close_range(report + 1, ~0U, 0);
-        if (guest_uid >= 0 && has_tun) {
-            // /dev/net/tun is often root's alone (mode 0600): the guest, which opens it to
-            // attach to its taps (owned by its uid), gets a node of its own, in a mount
-            // namespace of its own whose /dev/net is a small tmpfs. Host mounts still reach
-            // it (slave propagation); nothing of it reaches the host.
-            if (::unshare(CLONE_NEWNS) != 0) fail(6);
-            if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail(6);
-            if (::mount("tmpfs", "/dev/net", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=16k") != 0) fail(6);
-            if (::mknod("/dev/net/tun", S_IFCHR | 0600, tun_device) != 0) fail(6);
-            if (::chown("/dev/net/tun", guest_uid, guest_gid) != 0) fail(6);
-        }
-        if (guest_uid >= 0) {
-            // No capability survives: the bounding set first (while we still may), then the
-            // ids (setresuid from root clears the permitted and effective sets), then no way
-            // back through a set-user-ID program.
-            for (int cap = 0; cap <= 63; ++cap) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-            (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-            if (::setgroups(groups.size(), groups.data()) != 0) fail(5);
-            if (::setresgid(guest_gid, guest_gid, guest_gid) != 0) fail(5);
-            if (::setresuid(guest_uid, guest_uid, guest_uid) != 0) fail(5);
-            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(5);
-        }
         if (::chdir(workdir) != 0) fail(3);
         ::execve(argv[0], argv.data(), envp.data());
         fail(4);
@@ -431,8 +380,8 @@ Status Monitor::start_guest() {
     std::string what = msg[0] == 1   ? std::string("cannot disable ASLR")
                        : msg[0] == 2 ? std::string("cannot set up the guest's console")
                        : msg[0] == 3 ? "cannot change to working directory " + m_plan.working_dir
-                       : msg[0] == 5 ? "cannot run the guest as uid " + std::to_string(m_plan.uid)
-                       : msg[0] == 6 ? std::string("cannot give the guest a /dev/net/tun of its own")
+                       : msg[0] == k_stage_ids ? "cannot run the guest as uid " + std::to_string(m_plan.uid)
+                       : msg[0] == k_stage_tun ? std::string("cannot give the guest a /dev/net/tun of its own")
                                      : "cannot execute " + m_plan.argv[0];
     return std::unexpected(errno_text(what, msg[1]));
 }
