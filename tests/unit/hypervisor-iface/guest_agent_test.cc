@@ -130,6 +130,21 @@ protected:
         return r;
     }
 
+    // A QEMU controller on the QMP socket `qmp`, once it has said it is ready; null otherwise.
+    std::unique_ptr<Controller> connected_controller(const std::string& qmp)
+    {
+        auto made = make_qemu_controller(io.get_executor(), qmp);
+        if (!made)
+            return nullptr;
+        auto controller = std::move(*made);
+        bool ready = false;
+        controller->on_event([&ready](ControllerEvent e) { ready = ready || e.kind == GuestEvent::control_ready; });
+        if (!run_until(io, [&] { return ready; }))
+            return nullptr;
+        controller->on_event({});
+        return controller;
+    }
+
     asio::io_context io;
     TempDir dir;
     std::string path = dir.path + "/qga.sock";
@@ -200,12 +215,8 @@ TEST_F(GuestAgentTest, TheControllerShutsDownAndRebootsThroughTheAgent)
     const std::string qmp = dir.path + "/qmp.sock";
     FakeQemu fake(io, qmp, [](const Json& c) { return qemu_with_agent_port(c, true); });
     FakeAgent agent(io, path, agent_like);
-    auto made = make_qemu_controller(io.get_executor(), qmp);
-    ASSERT_TRUE(made.has_value());
-    auto controller = std::move(*made);
-    bool ready = false;
-    controller->on_event([&](ControllerEvent e) { ready = ready || e.kind == GuestEvent::control_ready; });
-    ASSERT_TRUE(run_until(io, [&] { return ready; }));
+    auto controller = connected_controller(qmp);
+    ASSERT_TRUE(controller);
 
     ASSERT_TRUE(run_task(io, controller->reboot()).has_value());
     ASSERT_EQ(agent.requests.size(), 2u);
@@ -218,12 +229,8 @@ TEST_F(GuestAgentTest, WithoutTheAgentsPortShutdownIsThePowerButtonAndRebootIsRe
 {
     const std::string qmp = dir.path + "/qmp.sock";
     FakeQemu fake(io, qmp, [](const Json& c) { return qemu_with_agent_port(c, false); });
-    auto made = make_qemu_controller(io.get_executor(), qmp);
-    ASSERT_TRUE(made.has_value());
-    auto controller = std::move(*made);
-    bool ready = false;
-    controller->on_event([&](ControllerEvent e) { ready = ready || e.kind == GuestEvent::control_ready; });
-    ASSERT_TRUE(run_until(io, [&] { return ready; }));
+    auto controller = connected_controller(qmp);
+    ASSERT_TRUE(controller);
 
     ASSERT_TRUE(run_task(io, controller->shutdown()).has_value());
     EXPECT_EQ(fake.commands.back().value("execute", ""), "system_powerdown");
