@@ -233,18 +233,14 @@ void DeviceSetup::give_back_lent(DomainRecord& record, const std::string& key, c
     auto lent_here = [&](const TeardownStep& t) {
         return t.device == key && !t.lent_path.empty() && t.lent_path != keep && t.script.empty() && t.tap.empty();
     };
-    for (const TeardownStep& step : record.teardown) {
-        if (!lent_here(step) || record.guest_uid < 0)
-            continue;
-        Lent lent{step.lent_path, step.lent_uid, step.lent_gid, static_cast<mode_t>(step.lent_mode)};
-        if (auto ok = give_back(lent, static_cast<uid_t>(record.guest_uid)); !ok)
-            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
-    }
+    for (const TeardownStep& step : record.teardown)
+        if (lent_here(step))
+            give_back_step(record, step);
     std::erase_if(record.teardown, lent_here);
     (void)m_store.save(record);
 }
 
-// Runs one teardown step: its hook, then its tap.
+// Runs one teardown step: its hook, then its tap, then the file it gives back.
 asio::awaitable<void> DeviceSetup::run_teardown_step(const DomainRecord& record, TeardownStep step)
 {
     if (!step.script.empty()) {
@@ -257,11 +253,16 @@ asio::awaitable<void> DeviceSetup::run_teardown_step(const DomainRecord& record,
         if (auto ok = delete_tap(step.tap); !ok)
             m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
     }
-    if (!step.lent_path.empty() && record.guest_uid >= 0) {
-        Lent lent{step.lent_path, step.lent_uid, step.lent_gid, static_cast<mode_t>(step.lent_mode)};
-        if (auto ok = give_back(lent, static_cast<uid_t>(record.guest_uid)); !ok)
-            m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
-    }
+    give_back_step(record, step);
+}
+
+void DeviceSetup::give_back_step(const DomainRecord& record, const TeardownStep& step)
+{
+    if (step.lent_path.empty() || record.guest_uid < 0)
+        return;
+    Lent lent{step.lent_path, step.lent_uid, step.lent_gid, static_cast<mode_t>(step.lent_mode)};
+    if (auto ok = give_back(lent, static_cast<uid_t>(record.guest_uid)); !ok)
+        m_log.write("Domain " + std::to_string(record.domid) + ": " + ok.error().message);
 }
 
 asio::awaitable<void> DeviceSetup::tear_down_all(DomainRecord& record)

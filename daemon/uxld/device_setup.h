@@ -73,6 +73,8 @@ private:
                                                          std::string teardown, std::vector<std::string> args,
                                                          std::vector<std::string> env);
     asio::awaitable<void> run_teardown_step(const DomainRecord& record, TeardownStep step);
+    // A step's file lent to the guest, given back (nothing for other steps).
+    void give_back_step(const DomainRecord& record, const TeardownStep& step);
 
     asio::any_io_executor m_executor;
     const DaemonPaths& m_paths;
